@@ -1,0 +1,7 @@
+"""``python -m kptrdoc`` is the ``kptrdoc`` command."""
+
+import sys
+
+from kptrdoc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""pytest plugin that turns every program of every ``*.bpf.c`` into a test item."""

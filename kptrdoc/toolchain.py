@@ -1,0 +1,442 @@
+"""Find and pin the toolchain: clang, the pinned libbpf, older libbpf headers, vmlinux.h.
+
+This module needs only the standard library: ``make setup`` runs
+``python3 -m kptrdoc.toolchain setup`` before the virtual environment exists.
+
+Everything it fetches lives in a cache directory outside the repository
+(``$KPTRDOC_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/kptrdoc``). Debian's
+trixie and sid suites are reached through an isolated apt configuration in
+that cache; the system's apt sources are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kptrdoc.errors import KptrdocError
+
+PINNED_LIBBPF = "1.7.0"
+"""The libbpf release built from sid's source package (the newest is used if sid moved on)."""
+
+HEADER_SUITES = {"bookworm": "1.1", "trixie": "1.5"}
+"""Suites whose ``libbpf-dev`` headers are kept for the definition history."""
+
+CLANG_CANDIDATES = ("clang-19", "clang")
+VMLINUX_BTF = Path("/sys/kernel/btf/vmlinux")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class ToolchainError(KptrdocError):
+    """A piece of the toolchain is missing; the message says which and how to get it."""
+
+
+@dataclass(frozen=True)
+class Libbpf:
+    """The pinned libbpf: its release, shared object and header directory."""
+
+    version: str
+    prefix: Path
+
+    @property
+    def so_path(self) -> Path:
+        return self.prefix / "lib" / "libbpf.so.1"
+
+    @property
+    def include_dir(self) -> Path:
+        """The directory holding ``bpf/bpf_helpers.h`` and friends."""
+        return self.prefix / "include"
+
+
+@dataclass(frozen=True)
+class HeaderRelease:
+    """The eBPF-side headers of one libbpf release."""
+
+    version: str
+    include_dir: Path
+    source: str
+
+    @property
+    def bpf_dir(self) -> Path:
+        return self.include_dir / "bpf"
+
+
+def cache_dir() -> Path:
+    """The root of kptrdoc's cache (created on demand)."""
+    env = os.environ.get("KPTRDOC_CACHE")
+    if env:
+        root = Path(env)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = Path(xdg) / "kptrdoc"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def kptrdoc_include_dir() -> Path:
+    """The directory holding ``kptrdoc.h``, shipped inside the package."""
+    return PACKAGE_DIR / "include"
+
+
+def _manifest_path() -> Path:
+    return cache_dir() / "toolchain.json"
+
+
+def _read_manifest() -> dict:
+    path = _manifest_path()
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(data: dict) -> None:
+    tmp = _manifest_path().with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(_manifest_path())
+
+
+# --------------------------------------------------------------------------
+# Lookups used by the rest of kptrdoc
+# --------------------------------------------------------------------------
+
+
+def clang() -> Path:
+    """The clang binary used for samples (``$KPTRDOC_CLANG`` overrides)."""
+    env = os.environ.get("KPTRDOC_CLANG")
+    candidates = (env,) if env else CLANG_CANDIDATES
+    for name in candidates:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    raise ToolchainError(
+        f"clang not found ({', '.join(candidates)}): install it with "
+        "'apt-get install clang-19' or run 'make setup'"
+    )
+
+
+def clang_version(path: Path | None = None) -> str:
+    """The version clang reports, e.g. ``19.1.7``."""
+    out = subprocess.run(
+        [str(path or clang()), "--version"], capture_output=True, text=True, check=False
+    ).stdout
+    match = re.search(r"clang version (\S+)", out)
+    if not match:
+        raise ToolchainError(f"{path or clang()}: cannot read the clang version")
+    return match.group(1).split("-")[0]
+
+
+def libbpf() -> Libbpf:
+    """The pinned libbpf that ``make setup`` built."""
+    env = os.environ.get("KPTRDOC_LIBBPF_PREFIX")
+    if env:
+        prefix = Path(env)
+        version = _version_from_header(prefix / "include" / "bpf" / "libbpf_version.h")
+        lib = Libbpf(version, prefix)
+    else:
+        entry = _read_manifest().get("libbpf")
+        if not entry:
+            raise ToolchainError(
+                f"the pinned libbpf is not built (no entry in {_manifest_path()}): run 'make setup'"
+            )
+        lib = Libbpf(entry["version"], Path(entry["prefix"]))
+    if not lib.so_path.exists():
+        raise ToolchainError(f"{lib.so_path}: pinned libbpf is missing: run 'make setup'")
+    return lib
+
+
+def header_releases() -> list[HeaderRelease]:
+    """Every libbpf release whose headers we have, oldest first, the pinned one last."""
+    releases = [
+        HeaderRelease(item["version"], Path(item["include_dir"]), item["source"])
+        for item in _read_manifest().get("headers", [])
+        if Path(item["include_dir"]).is_dir()
+    ]
+    pinned = libbpf()
+    releases.append(HeaderRelease(pinned.version, pinned.include_dir, "pinned"))
+    return sorted(releases, key=lambda r: _version_key(r.version))
+
+
+def vmlinux_btf_path() -> Path:
+    """The kernel BTF that ``vmlinux.h`` is made from (``$KPTRDOC_VMLINUX_BTF`` overrides)."""
+    return Path(os.environ.get("KPTRDOC_VMLINUX_BTF") or VMLINUX_BTF)
+
+
+def vmlinux_h() -> Path:
+    """``vmlinux.h`` for the kernel BTF in use, generated once per distinct BTF."""
+    source = vmlinux_btf_path()
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ToolchainError(f"{source}: cannot read kernel BTF ({exc.strerror})") from None
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    target = cache_dir() / "vmlinux" / digest / "vmlinux.h"
+    if target.exists():
+        return target
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    if not Path(bpftool).exists():
+        raise ToolchainError("bpftool not found: install it with 'apt-get install bpftool'")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [bpftool, "btf", "dump", "file", str(source), "format", "c"],
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        first = proc.stderr.decode(errors="replace").strip().splitlines()[:1]
+        raise ToolchainError(f"{source}: bpftool could not dump it as C: {' '.join(first)}")
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(proc.stdout)
+    tmp.replace(target)
+    return target
+
+
+def target_arch() -> str:
+    """The ``__TARGET_ARCH_*`` name libbpf's bpf_tracing.h expects for this machine."""
+    machine = platform.machine()
+    return {
+        "x86_64": "x86",
+        "aarch64": "arm64",
+        "s390x": "s390",
+        "ppc64le": "powerpc",
+        "riscv64": "riscv",
+        "loongarch64": "loongarch",
+        "armv7l": "arm",
+    }.get(machine, machine)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def _version_from_header(path: Path) -> str:
+    try:
+        text = path.read_text()
+    except OSError:
+        raise ToolchainError(f"{path}: missing, not a libbpf install") from None
+    major = re.search(r"LIBBPF_MAJOR_VERSION\s+(\d+)", text)
+    minor = re.search(r"LIBBPF_MINOR_VERSION\s+(\d+)", text)
+    if not major or not minor:
+        raise ToolchainError(f"{path}: no LIBBPF_MAJOR/MINOR_VERSION")
+    return f"{major.group(1)}.{minor.group(1)}.0"
+
+
+# --------------------------------------------------------------------------
+# Setup: the isolated apt configuration, libbpf from source, old headers
+# --------------------------------------------------------------------------
+
+
+def _system_mirror() -> str:
+    """The Debian mirror the system's own apt sources use."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        for match in re.finditer(r"(?:URIs:\s*|^deb\s+(?:\[[^\]]*\]\s+)?)(\S+)", text, re.M):
+            uri = match.group(1).rstrip("/")
+            if uri.endswith("/debian"):
+                return uri
+    raise ToolchainError("no Debian mirror found in /etc/apt/sources.list*: cannot fetch libbpf")
+
+
+class IsolatedApt:
+    """apt-get with its own sources, lists and cache under kptrdoc's cache directory."""
+
+    SUITES = ("bookworm", "trixie", "sid")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for sub in ("lists/partial", "archives/partial", "etc/preferences.d", "etc/apt.conf.d"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        mirror = _system_mirror()
+        lines = []
+        for suite in self.SUITES:
+            lines.append(f"deb {mirror} {suite} main")
+            lines.append(f"deb-src {mirror} {suite} main")
+        (root / "etc" / "sources.list").write_text("\n".join(lines) + "\n")
+
+    def _options(self) -> list[str]:
+        r = self.root
+        return [
+            "-o", f"Dir::Etc::SourceList={r / 'etc' / 'sources.list'}",
+            "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::Etc::Preferences={r / 'etc' / 'preferences'}",
+            "-o", f"Dir::Etc::PreferencesParts={r / 'etc' / 'preferences.d'}",
+            "-o", f"Dir::State::Lists={r / 'lists'}",
+            "-o", f"Dir::Cache={r / 'cache'}",
+            "-o", f"Dir::Cache::Archives={r / 'archives'}",
+            "-o", "APT::Get::AllowUnauthenticated=false",
+            "-o", "Acquire::Retries=3",
+            "-o", "Debug::NoLocking=1",
+        ]  # fmt: skip
+
+    def run(self, *args: str, cwd: Path | None = None) -> str:
+        cmd = ["apt-get", "-q", *self._options(), *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, check=False)
+        if proc.returncode != 0:
+            errors = [ln for ln in proc.stderr.splitlines() if ln.startswith(("E:", "W:"))]
+            reason = errors[0] if errors else (proc.stderr.strip().splitlines() or ["?"])[-1]
+            raise ToolchainError(f"apt-get {args[0]} failed ({reason}): is the Debian archive reachable?")
+        return proc.stdout
+
+    def update(self) -> None:
+        (self.root / "cache").mkdir(exist_ok=True)
+        self.run("update")
+
+    def versions(self, package: str, suite: str, source: bool = False) -> list[str]:
+        """Versions of a binary (or source) package in one suite, newest first."""
+        cmd = ["apt-cache", *self._options(), "madison", package]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+        kind = "Sources" if source else "Packages"
+        versions = set()
+        for line in out.splitlines():
+            cells = [cell.strip() for cell in line.split("|")]
+            if len(cells) == 3 and cells[0] == package and cells[2].endswith(kind):
+                if f" {suite}/" in cells[2]:
+                    versions.add(cells[1])
+        return sorted(versions, key=_debian_version_key, reverse=True)
+
+
+def _debian_version_key(version: str) -> tuple:
+    upstream = version.split(":", 1)[-1].split("-", 1)[0]
+    return (_version_key(upstream), version)
+
+
+def _upstream(version: str) -> str:
+    return version.split(":", 1)[-1].split("-", 1)[0].split("+", 1)[0]
+
+
+def _log(message: str) -> None:
+    print(f"kptrdoc setup: {message}", flush=True)
+
+
+def setup_libbpf(apt: IsolatedApt, manifest: dict) -> None:
+    """Build the pinned libbpf from sid's source package, unless already built."""
+    entry = manifest.get("libbpf")
+    if entry and (Path(entry["prefix"]) / "lib" / "libbpf.so.1").exists():
+        return
+    versions = apt.versions("libbpf", "sid", source=True)
+    if not versions:
+        raise ToolchainError("the libbpf source package is not in sid's index: cannot build libbpf")
+    pinned = [v for v in versions if _upstream(v) == PINNED_LIBBPF]
+    chosen = pinned[0] if pinned else versions[0]
+    version = _upstream(chosen)
+    if pinned:
+        _log(f"building the pinned libbpf {version} from sid ({chosen})")
+    else:
+        _log(f"pinned libbpf {PINNED_LIBBPF} is gone from sid; building the newest, {version}")
+    prefix = cache_dir() / f"libbpf-{version}"
+    with tempfile.TemporaryDirectory(prefix="kptrdoc-libbpf-") as tmp:
+        work = Path(tmp)
+        apt.run("source", "--download-only", f"libbpf={chosen.split(':', 1)[-1]}", cwd=work)
+        tarballs = sorted(work.glob("libbpf_*.orig.tar.*"))
+        if not tarballs:
+            raise ToolchainError("apt-get source brought no libbpf orig tarball")
+        with tarfile.open(tarballs[0]) as tar:
+            tar.extractall(work / "src", filter="data")
+        makefiles = sorted((work / "src").glob("*/src/Makefile"))
+        if not makefiles:
+            raise ToolchainError(f"{tarballs[0].name}: no src/Makefile inside")
+        srcdir = makefiles[0].parent
+        jobs = str(os.cpu_count() or 2)
+        cmd = [
+            "make", "-C", str(srcdir), f"-j{jobs}", "install",
+            f"PREFIX={prefix}", f"LIBDIR={prefix / 'lib'}", f"DESTDIR=",
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            tail = [ln for ln in proc.stderr.splitlines() if "rror" in ln][:1]
+            raise ToolchainError(
+                f"building libbpf {version} failed ({' '.join(tail) or 'see make output'}): "
+                "are gcc, libelf-dev, zlib1g-dev and pkg-config installed? run 'make setup'"
+            )
+    manifest["libbpf"] = {"version": version, "prefix": str(prefix), "debian": chosen}
+    _write_manifest(manifest)
+    _log(f"libbpf {version} installed in {prefix}")
+
+
+def setup_old_headers(apt: IsolatedApt, manifest: dict) -> None:
+    """Unpack ``libbpf-dev`` headers of the older suites for the definition history."""
+    have = {item["source"] for item in manifest.get("headers", [])
+            if Path(item["include_dir"]).is_dir()}  # fmt: skip
+    headers = [item for item in manifest.get("headers", []) if item["source"] in have]
+    for suite in HEADER_SUITES:
+        if suite in have:
+            continue
+        versions = apt.versions("libbpf-dev", suite)
+        if not versions:
+            raise ToolchainError(f"libbpf-dev is not in {suite}'s index")
+        chosen = versions[0]
+        version = _upstream(chosen)
+        dest = cache_dir() / "headers" / f"libbpf-{version}"
+        with tempfile.TemporaryDirectory(prefix="kptrdoc-deb-") as tmp:
+            work = Path(tmp)
+            apt.run("download", f"libbpf-dev={chosen}", cwd=work)
+            debs = sorted(work.glob("libbpf-dev_*.deb"))
+            if not debs:
+                raise ToolchainError(f"apt-get download brought no libbpf-dev .deb for {suite}")
+            subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(work / "x")], check=True)
+            src = work / "x" / "usr" / "include" / "bpf"
+            if not src.is_dir():
+                raise ToolchainError(f"{debs[0].name}: no usr/include/bpf inside")
+            if dest.exists():
+                shutil.rmtree(dest)
+            shutil.copytree(src, dest / "bpf")
+        headers.append({"version": version, "include_dir": str(dest), "source": suite,
+                        "debian": chosen})  # fmt: skip
+        _log(f"libbpf-dev {chosen} headers from {suite} in {dest}")
+    manifest["headers"] = headers
+    _write_manifest(manifest)
+
+
+def setup() -> None:
+    """Fetch and build whatever is missing; do nothing when everything is there."""
+    manifest = _read_manifest()
+    have_libbpf = manifest.get("libbpf") and (
+        Path(manifest["libbpf"]["prefix"]) / "lib" / "libbpf.so.1"
+    ).exists()
+    have_headers = {item["source"] for item in manifest.get("headers", [])
+                    if Path(item["include_dir"]).is_dir()}  # fmt: skip
+    if have_libbpf and have_headers >= set(HEADER_SUITES):
+        return
+    apt = IsolatedApt(cache_dir() / "apt")
+    _log("updating the isolated apt index (bookworm, trixie, sid)")
+    apt.update()
+    setup_libbpf(apt, manifest)
+    setup_old_headers(apt, manifest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        if args == ["setup"]:
+            setup()
+        elif args == ["vmlinux-h"]:
+            print(vmlinux_h())
+        elif args == ["libbpf"]:
+            print(libbpf().so_path)
+        else:
+            print("usage: python3 -m kptrdoc.toolchain {setup|vmlinux-h|libbpf}", file=sys.stderr)
+            return 2
+    except ToolchainError as exc:
+        print(f"kptrdoc: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
