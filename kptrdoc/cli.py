@@ -17,12 +17,16 @@ from kptrdoc.errors import KptrdocError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "btf": ("kptrdoc.btf.cli", "read BTF from an object or raw file (dump)"),
     "inspect": ("kptrdoc.inspect", "summarise a compiled BPF object: programs, maps, globals"),
-    "doctor": ("kptrdoc.doctor", "check the toolchain and the kernel; exit 1 if a piece is missing"),
+    "doctor": (
+        "kptrdoc.doctor",
+        "check the toolchain and the kernel; exit 1 if a piece is missing",
+    ),
     "new": ("kptrdoc.scaffold", "scaffold samples/MACRO/ for a new macro page"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (all of them when None)."""
     parser = argparse.ArgumentParser(
         prog="kptrdoc",
         description="Reference pages for libbpf's eBPF-side macros, built from compiled "
@@ -31,16 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kptrdoc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(command)
-        command.set_defaults(run=module.run)
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if command in (None, name):
+            module = importlib.import_module(module_name)
+            module.add_arguments(command_parser)
+            command_parser.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else argv
+    command = next((arg for arg in args_list if not arg.startswith("-")), None)
+    parser = build_parser(command if command in SUBCOMMANDS else None)
+    args = parser.parse_args(args_list)
     try:
         return int(args.run(args) or 0)
     except KptrdocError as exc:

@@ -290,7 +290,9 @@ class IsolatedApt:
         if proc.returncode != 0:
             errors = [ln for ln in proc.stderr.splitlines() if ln.startswith(("E:", "W:"))]
             reason = errors[0] if errors else (proc.stderr.strip().splitlines() or ["?"])[-1]
-            raise ToolchainError(f"apt-get {args[0]} failed ({reason}): is the Debian archive reachable?")
+            raise ToolchainError(
+                f"apt-get {args[0]} failed ({reason}): is the Debian archive reachable?"
+            )
         return proc.stdout
 
     def update(self) -> None:
@@ -305,10 +307,32 @@ class IsolatedApt:
         versions = set()
         for line in out.splitlines():
             cells = [cell.strip() for cell in line.split("|")]
-            if len(cells) == 3 and cells[0] == package and cells[2].endswith(kind):
-                if f" {suite}/" in cells[2]:
-                    versions.add(cells[1])
+            if (
+                len(cells) == 3
+                and cells[0] == package
+                and cells[2].endswith(kind)
+                and f" {suite}/" in cells[2]
+            ):
+                versions.add(cells[1])
         return sorted(versions, key=_debian_version_key, reverse=True)
+
+    def fields(self, package: str, version: str) -> dict[str, str]:
+        """The control fields (``Depends``, ``Size``, ...) of one version of a binary package."""
+        cmd = ["apt-cache", *self._options(), "show", f"{package}={version}"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise ToolchainError(f"apt-cache show {package}={version}: not in the isolated index")
+        result: dict[str, str] = {}
+        key = ""
+        for line in proc.stdout.splitlines():
+            if not line.strip():
+                break
+            if line[0].isspace() and key:
+                result[key] += "\n" + line.strip()
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                result[key] = value.strip()
+        return result
 
 
 def _debian_version_key(version: str) -> tuple:
@@ -355,7 +379,7 @@ def setup_libbpf(apt: IsolatedApt, manifest: dict) -> None:
         jobs = str(os.cpu_count() or 2)
         cmd = [
             "make", "-C", str(srcdir), f"-j{jobs}", "install",
-            f"PREFIX={prefix}", f"LIBDIR={prefix / 'lib'}", f"DESTDIR=",
+            f"PREFIX={prefix}", f"LIBDIR={prefix / 'lib'}", "DESTDIR=",
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -406,9 +430,10 @@ def setup_old_headers(apt: IsolatedApt, manifest: dict) -> None:
 def setup() -> None:
     """Fetch and build whatever is missing; do nothing when everything is there."""
     manifest = _read_manifest()
-    have_libbpf = manifest.get("libbpf") and (
-        Path(manifest["libbpf"]["prefix"]) / "lib" / "libbpf.so.1"
-    ).exists()
+    have_libbpf = (
+        manifest.get("libbpf")
+        and (Path(manifest["libbpf"]["prefix"]) / "lib" / "libbpf.so.1").exists()
+    )
     have_headers = {item["source"] for item in manifest.get("headers", [])
                     if Path(item["include_dir"]).is_dir()}  # fmt: skip
     if have_libbpf and have_headers >= set(HEADER_SUITES):
