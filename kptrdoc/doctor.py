@@ -52,11 +52,11 @@ def check_old_headers() -> Check:
     try:
         releases = toolchain.header_releases()
     except toolchain.ToolchainError as exc:
-        return Check("libbpf headers", False, str(exc))
+        return Check("headers", False, str(exc))
     versions = ", ".join(release.version for release in releases)
     ok = len(releases) > len(toolchain.HEADER_SUITES)
     detail = versions if ok else f"only {versions}: run 'make setup' for the older releases"
-    return Check("libbpf headers", ok, detail)
+    return Check("headers", ok, detail)
 
 
 def check_kernel() -> Check:
@@ -69,7 +69,7 @@ def check_vmlinux_btf() -> Check:
         return Check(
             "kernel BTF", False, f"{path} is not readable (kernel without CONFIG_DEBUG_INFO_BTF?)"
         )
-    return Check("kernel BTF", True, f"{path} readable, {path.stat().st_size} bytes")
+    return Check("btf", True, f"{path} readable, {path.stat().st_size} bytes")
 
 
 def check_bpf_syscall() -> Check:

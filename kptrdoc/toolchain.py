@@ -239,7 +239,9 @@ def _version_from_header(path: Path) -> str:
 
 
 def _system_mirror() -> str:
-    """The Debian mirror the system's own apt sources use."""
+    """The Debian mirror the system's own apt sources use (``$KPTRDOC_DEBIAN_MIRROR`` overrides)."""
+    if os.environ.get("KPTRDOC_DEBIAN_MIRROR"):
+        return os.environ["KPTRDOC_DEBIAN_MIRROR"].rstrip("/")
     sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for path in sources:
         try:
@@ -297,7 +299,19 @@ class IsolatedApt:
 
     def update(self) -> None:
         (self.root / "cache").mkdir(exist_ok=True)
-        self.run("update")
+        cmd = ["apt-get", "-q", *self._options(), "update"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # apt-get update exits 0 when a source fails: its warnings say so.
+        failures = [
+            line
+            for line in proc.stderr.splitlines()
+            if line.startswith("E:") or "Failed to fetch" in line
+        ]
+        if proc.returncode != 0 or failures:
+            reason = failures[0] if failures else f"exit status {proc.returncode}"
+            raise ToolchainError(
+                f"apt-get update failed ({reason.strip()}): is the Debian archive reachable?"
+            )
 
     def versions(self, package: str, suite: str, source: bool = False) -> list[str]:
         """Versions of a binary (or source) package in one suite, newest first."""
