@@ -1,0 +1,59 @@
+"""Where ``bpftool btf dump file`` output differs between bpftool releases.
+
+The raw formatter follows the newest behaviour by default; a test reads
+:func:`dialect_for` with the installed bpftool's version so that the output
+is compared like for like. Keep every known difference here and nowhere else.
+
+Checked against bpftool's ``dump_btf_type`` in v7.1.0, v7.5.0 and the
+2026 tree (24-bit vlen): the text of each line is the same in all of them;
+what changes is how many bits of the info word the tool reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """How one bpftool generation reads and prints a record."""
+
+    name: str
+    vlen_mask: int
+    """Bits of ``info`` taken as vlen when printing ``vlen=`` and walking members."""
+    kind_mask: int
+    """Bits of ``info >> 24`` taken as the kind (libbpf before 2026: 5 bits)."""
+
+
+NEWEST = Dialect("newest", vlen_mask=0xFFFFFF, kind_mask=0x7F)
+"""bpftool with 24-bit vlen support (kernel tree from 2026, bpftool > 7.6)."""
+
+LEGACY = Dialect("legacy", vlen_mask=0xFFFF, kind_mask=0x1F)
+"""bpftool 7.1 .. 7.6: ``BTF_INFO_VLEN`` is 16 bits, ``BTF_INFO_KIND`` 5 bits."""
+
+DIFFERENCES: tuple[tuple[str, str], ...] = (
+    (
+        "vlen width",
+        "bpftool up to 7.6 prints vlen= and walks members with a 16-bit vlen; newer ones 24-bit",
+    ),
+    (
+        "kind width",
+        "libbpf up to 1.7 reads a 5-bit kind; newer trees a 7-bit kind (unknown kinds "
+        "are skipped by their layout entry)",
+    ),
+    (
+        "enum64 signed values",
+        "7.1 casts to unsigned long long before printing with %lld; 7.5 casts to long long: "
+        "the printed text is the same",
+    ),
+)
+
+FIRST_24BIT_VLEN = (7, 7)
+"""The first bpftool release whose raw dump reads 24-bit vlen (assumed: after 7.6)."""
+
+
+def dialect_for(version: tuple[int, int] | None) -> Dialect:
+    """The dialect of bpftool ``version`` (``None``: the newest)."""
+    if version is None or version >= FIRST_24BIT_VLEN:
+        return NEWEST
+    return LEGACY

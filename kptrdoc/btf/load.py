@@ -1,0 +1,72 @@
+"""Files → :class:`Spec`: an ELF object's ``.BTF`` or a raw BTF file, told apart by magic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kptrdoc.btf import wire
+from kptrdoc.btf.errors import BTFError
+from kptrdoc.btf.ext import BTFExt, parse_btf_ext
+from kptrdoc.btf.parser import parse_btf
+from kptrdoc.btf.spec import Spec
+from kptrdoc.elf import ELF_MAGIC, ElfError, parse_object
+
+
+class BTFFileError(BTFError):
+    """A :class:`BTFError` with the file it came from in the message."""
+
+
+def read_file(path: str | Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise BTFFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _with_path(path: str | Path, exc: BTFError, section: str = "") -> BTFError:
+    where = f"{path}{section}"
+    new = BTFFileError(f"{where}: {exc}", None)
+    new.offset = exc.offset
+    return new
+
+
+def btf_bytes(path: str | Path) -> tuple[bytes, bytes | None]:
+    """The ``.BTF`` (and ``.BTF.ext``) bytes of an ELF object, or a raw file's contents."""
+    data = read_file(path)
+    if wire.byte_order_of(data) is not None:
+        return data, None
+    if data.startswith(ELF_MAGIC):
+        obj = parse_object(data, str(path))
+        btf = obj.btf
+        if btf is None:
+            raise ElfError(f"{path}: the object has no .BTF section (compile with -g)")
+        return btf, obj.btf_ext
+    raise BTFFileError(f"{path}: neither raw BTF (magic eb9f) nor an ELF object")
+
+
+def load_btf(path: str | Path, base_path: str | Path | None = None) -> Spec:
+    """Parse the BTF of ``path`` (split against ``base_path`` when given)."""
+    base = load_btf(base_path) if base_path is not None else None
+    data, _ = btf_bytes(path)
+    try:
+        return parse_btf(data, base)
+    except BTFFileError:
+        raise
+    except BTFError as exc:
+        raise _with_path(path, exc) from None
+
+
+def load_object_btf(path: str | Path) -> tuple[Spec, BTFExt | None]:
+    """An object's ``.BTF`` and parsed ``.BTF.ext`` (``None`` when it has none)."""
+    data, ext = btf_bytes(path)
+    try:
+        spec = parse_btf(data)
+    except BTFError as exc:
+        raise _with_path(path, exc, ":.BTF") from None
+    if ext is None:
+        return spec, None
+    try:
+        return spec, parse_btf_ext(ext, spec)
+    except BTFError as exc:
+        raise _with_path(path, exc, ":.BTF.ext") from None

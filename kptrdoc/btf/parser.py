@@ -1,0 +1,96 @@
+"""From bytes to a :class:`~kptrdoc.btf.spec.Spec`: one pass over the type section.
+
+The pass only checks each record's bounds and notes where it starts and its
+kind; the frozen dataclasses of :mod:`kptrdoc.btf.types` are built on first
+use (see :mod:`kptrdoc.btf.decode`). That keeps opening ``vmlinux`` (about
+150 000 types) cheap, and memory bounded by the input: nothing is allocated
+for a record before its length has been checked against the bytes left.
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+
+from kptrdoc.btf import wire
+from kptrdoc.btf.errors import BTFError
+from kptrdoc.btf.spec import Spec
+from kptrdoc.btf.strings import StringTable
+
+
+def parse_btf(data: bytes | bytearray | memoryview, base: Spec | None = None) -> Spec:
+    """Parse a ``.BTF`` blob (an object's section or a raw file such as vmlinux).
+
+    ``base`` makes it split BTF: type ids continue after the base's and
+    string offsets after the base's string section.
+    """
+    data = bytes(data)
+    header = wire.parse_header(data)
+    if base is not None and base.header.byte_order != header.byte_order:
+        raise BTFError("split BTF and its base have different byte orders", 0)
+    layout = wire.parse_layout(data, header)
+    sizes = wire.record_sizes(layout)
+    strings = StringTable(
+        data[header.str_start : header.str_start + header.str_len],
+        base.strings if base is not None else None,
+        header.str_start,
+    )
+    types = data[header.type_start : header.type_start + header.type_len]
+    offsets, kinds = _scan_types(types, header, sizes, len(strings))
+    return Spec(
+        header=header,
+        layout=layout,
+        strings=strings,
+        type_data=types,
+        offsets=offsets,
+        kinds=kinds,
+        base=base,
+    )
+
+
+def _scan_types(
+    types: bytes,
+    header: wire.Header,
+    sizes: dict[int, tuple[int, int]],
+    strings_len: int,
+) -> tuple[array, bytearray]:
+    """Offsets (into ``types``) and kinds of every record, checking bounds."""
+    unpack = struct.Struct(header.byte_order + "III").unpack_from
+    offsets = array("I")
+    kinds = bytearray()
+    add_offset = offsets.append
+    add_kind = kinds.append
+    size_of_kind = sizes.get
+    end = len(types)
+    pos = 0
+    while pos < end:
+        if pos + 12 > end:
+            raise BTFError(
+                f"expected a 12-byte type record, only {end - pos} bytes are left",
+                header.type_start + pos,
+            )
+        name_off, info, _ = unpack(types, pos)
+        kind = (info >> 24) & 0x7F
+        sz = size_of_kind(kind)
+        if sz is None:
+            raise BTFError(
+                f"expected a known kind (1..{wire.MAX_KNOWN_KIND}) or a layout entry for it, "
+                f"found kind {kind}",
+                header.type_start + pos,
+            )
+        if name_off >= strings_len:
+            raise BTFError(
+                f"expected a name offset below {strings_len}, found {name_off}",
+                header.type_start + pos,
+            )
+        length = 12 + sz[0] + (info & 0xFFFFFF) * sz[1]
+        if pos + length > end:
+            raise BTFError(
+                f"expected {length} bytes for a kind {kind} record with vlen "
+                f"{info & 0xFFFFFF}, only {end - pos} are left",
+                header.type_start + pos,
+            )
+        add_offset(pos)
+        add_kind(kind)
+        pos += length
+    return offsets, kinds

@@ -1,0 +1,195 @@
+"""The raw text dump, line for line as ``bpftool btf dump file FILE`` prints it.
+
+Works straight from the wire records of a :class:`Spec` (no dataclasses),
+which is what makes dumping vmlinux fast. The line formats:
+
+``[ID] KIND 'NAME'`` then kind-specific fields, and for kinds with members,
+params, values or variables one ``\\n\\t...`` line each. A zero name offset
+prints ``(anon)``.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+
+from kptrdoc.btf.bpftool_compat import NEWEST, Dialect
+from kptrdoc.btf.spec import Spec
+
+KIND_NAMES = (
+    "UNKNOWN",
+    "INT",
+    "PTR",
+    "ARRAY",
+    "STRUCT",
+    "UNION",
+    "ENUM",
+    "FWD",
+    "TYPEDEF",
+    "VOLATILE",
+    "CONST",
+    "RESTRICT",
+    "FUNC",
+    "FUNC_PROTO",
+    "VAR",
+    "DATASEC",
+    "FLOAT",
+    "DECL_TAG",
+    "TYPE_TAG",
+    "ENUM64",
+)
+_INT_ENCODINGS = {0: "(none)", 1: "SIGNED", 2: "CHAR", 4: "BOOL"}
+_LINKAGE = ("static", "global", "extern")
+
+
+def _kind_name(kind: int) -> str:
+    return KIND_NAMES[kind] if kind < len(KIND_NAMES) else "UNKNOWN"
+
+
+def dump_raw(spec: Spec, dialect: Dialect = NEWEST) -> str:
+    """The whole dump of ``spec``'s own types (not the base's) as one string."""
+    return "".join(iter_raw(spec, dialect))
+
+
+def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 4096) -> Iterator[str]:
+    """The dump in pieces of about ``chunk`` types each."""
+    order = spec.header.byte_order
+    head = struct.Struct(order + "III").unpack_from
+    u32 = struct.Struct(order + "I").unpack_from
+    i32 = struct.Struct(order + "i").unpack_from
+    rows3 = struct.Struct(order + "III").iter_unpack
+    rows2 = struct.Struct(order + "II").iter_unpack
+    rows_signed = struct.Struct(order + "Ii").iter_unpack
+    data = spec.type_data
+    strings = spec.strings
+    cache: dict[int, str] = {0: "(anon)"}
+    vlen_mask = dialect.vlen_mask
+    kind_mask = dialect.kind_mask
+    type_count = spec.type_count
+
+    def name(off: int) -> str:
+        found = cache.get(off)
+        if found is None:
+            found = strings.get(off) if off in strings else "(invalid)"
+            cache[off] = found
+        return found
+
+    def kind_and_name(type_id: int) -> tuple[int, int]:
+        if type_id >= spec.first_id:
+            pos = spec.offsets[type_id - spec.first_id]
+            name_off, info, _ = head(data, pos)
+            return (info >> 24) & kind_mask, name_off
+        owner = spec.base
+        while owner is not None and type_id < owner.first_id:
+            owner = owner.base
+        if owner is None:
+            return 0, 0
+        pos = owner.offsets[type_id - owner.first_id]
+        o_head = struct.Struct(owner.header.byte_order + "III").unpack_from
+        name_off, info, _ = o_head(owner.type_data, pos)
+        return (info >> 24) & kind_mask, name_off
+
+    out: list[str] = []
+    add = out.append
+    type_id = spec.first_id
+    for pos in spec.offsets:
+        name_off, info, st = head(data, pos)
+        kind = (info >> 24) & kind_mask
+        vlen = info & vlen_mask
+        kflag = info >> 31
+        nm = cache.get(name_off)
+        if nm is None:
+            nm = name(name_off)
+        body = pos + 12
+        if kind == 12:  # FUNC
+            link = _LINKAGE[vlen] if vlen < 3 else "(unknown)"
+            add(f"[{type_id}] FUNC '{nm}' type_id={st} linkage={link}\n")
+        elif kind == 13:  # FUNC_PROTO
+            parts = [f"[{type_id}] FUNC_PROTO '{nm}' ret_type_id={st} vlen={vlen}"]
+            for p_name, p_type in rows2(data[body : body + 8 * vlen]):
+                pn = cache.get(p_name)
+                if pn is None:
+                    pn = name(p_name)
+                parts.append(f"\n\t'{pn}' type_id={p_type}")
+            parts.append("\n")
+            add("".join(parts))
+        elif kind in (2, 8, 9, 10, 11, 18):
+            add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' type_id={st}\n")
+        elif kind == 4 or kind == 5:
+            parts = [f"[{type_id}] {KIND_NAMES[kind]} '{nm}' size={st} vlen={vlen}"]
+            for m_name, m_type, m_off in rows3(data[body : body + 12 * vlen]):
+                mn = cache.get(m_name)
+                if mn is None:
+                    mn = name(m_name)
+                if kflag and m_off >> 24:
+                    parts.append(
+                        f"\n\t'{mn}' type_id={m_type} bits_offset={m_off & 0xFFFFFF}"
+                        f" bitfield_size={m_off >> 24}"
+                    )
+                elif kflag:
+                    parts.append(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off & 0xFFFFFF}")
+                else:
+                    parts.append(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
+            parts.append("\n")
+            add("".join(parts))
+        elif kind == 1:  # INT
+            (word,) = u32(data, body)
+            enc = _INT_ENCODINGS.get((word >> 24) & 0x0F, "UNKN")
+            add(
+                f"[{type_id}] INT '{nm}' size={st} bits_offset={(word >> 16) & 0xFF}"
+                f" nr_bits={word & 0xFF} encoding={enc}\n"
+            )
+        elif kind == 3:  # ARRAY
+            elem, index, nelems = head(data, body)
+            add(
+                f"[{type_id}] ARRAY '{nm}' type_id={elem} index_type_id={index} nr_elems={nelems}\n"
+            )
+        elif kind == 6:  # ENUM
+            enc = "SIGNED" if kflag else "UNSIGNED"
+            parts = [f"[{type_id}] ENUM '{nm}' encoding={enc} size={st} vlen={vlen}"]
+            rows = rows_signed if kflag else rows2
+            for v_name, val in rows(data[body : body + 8 * vlen]):
+                parts.append(f"\n\t'{name(v_name)}' val={val}")
+            parts.append("\n")
+            add("".join(parts))
+        elif kind == 19:  # ENUM64
+            enc = "SIGNED" if kflag else "UNSIGNED"
+            parts = [f"[{type_id}] ENUM64 '{nm}' encoding={enc} size={st} vlen={vlen}"]
+            for v_name, lo, hi in rows3(data[body : body + 12 * vlen]):
+                val = (hi << 32) | lo
+                if kflag:
+                    if val >= 1 << 63:
+                        val -= 1 << 64
+                    parts.append(f"\n\t'{name(v_name)}' val={val}LL")
+                else:
+                    parts.append(f"\n\t'{name(v_name)}' val={val}ULL")
+            parts.append("\n")
+            add("".join(parts))
+        elif kind == 7:  # FWD
+            add(f"[{type_id}] FWD '{nm}' fwd_kind={'union' if kflag else 'struct'}\n")
+        elif kind == 14:  # VAR
+            (linkage,) = u32(data, body)
+            link = _LINKAGE[linkage] if linkage < 3 else "(unknown)"
+            add(f"[{type_id}] VAR '{nm}' type_id={st}, linkage={link}\n")
+        elif kind == 15:  # DATASEC
+            parts = [f"[{type_id}] DATASEC '{nm}' size={st} vlen={vlen}"]
+            for v_type, v_off, v_size in rows3(data[body : body + 12 * vlen]):
+                parts.append(f"\n\ttype_id={v_type} offset={v_off} size={v_size}")
+                if v_type < type_count:
+                    v_kind, v_name = kind_and_name(v_type)
+                    parts.append(f" ({_kind_name(v_kind)} '{name(v_name)}')")
+            parts.append("\n")
+            add("".join(parts))
+        elif kind == 16:  # FLOAT
+            add(f"[{type_id}] FLOAT '{nm}' size={st}\n")
+        elif kind == 17:  # DECL_TAG
+            (idx,) = i32(data, body)
+            add(f"[{type_id}] DECL_TAG '{nm}' type_id={st} component_idx={idx}\n")
+        else:
+            add(f"[{type_id}] {_kind_name(kind)} '{nm}'\n")
+        type_id += 1
+        if len(out) >= chunk:
+            yield "".join(out)
+            out.clear()
+    if out:
+        yield "".join(out)

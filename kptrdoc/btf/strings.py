@@ -1,0 +1,75 @@
+"""The BTF string section: NUL-terminated names addressed by byte offset.
+
+Split BTF continues its base's string offsets: an offset below the base's
+string section length names a base string, the rest name this blob's own.
+"""
+
+from __future__ import annotations
+
+from kptrdoc.btf.errors import BTFError
+
+
+class StringTable:
+    """Names by offset, decoded on first use and cached."""
+
+    __slots__ = ("_base", "_cache", "_data", "_start", "base_len", "section_offset")
+
+    def __init__(
+        self, data: bytes, base: StringTable | None = None, section_offset: int = 0
+    ) -> None:
+        self._data = data
+        self._base = base
+        self.base_len = len(base) if base is not None else 0
+        """Offsets below this belong to the base's table."""
+        self.section_offset = section_offset
+        self._cache: dict[int, str] = {0: ""}
+        if data and data[-1] != 0:
+            raise BTFError(
+                "expected the string section to end with a NUL byte",
+                section_offset + len(data) - 1,
+            )
+        if base is None and data and data[0] != 0:
+            raise BTFError(
+                "expected the string section to start with an empty string", section_offset
+            )
+        if base is None and not data:
+            raise BTFError("expected a non-empty string section", section_offset)
+
+    def __len__(self) -> int:
+        """The total offset space: the base's strings plus these."""
+        return self.base_len + len(self._data)
+
+    def __contains__(self, offset: int) -> bool:
+        return 0 <= offset < len(self)
+
+    def get(self, offset: int) -> str:
+        """The string at ``offset``; ``BTFError`` when it is outside the table."""
+        cached = self._cache.get(offset)
+        if cached is not None:
+            return cached
+        if offset < self.base_len:
+            assert self._base is not None
+            text = self._base.get(offset)
+        else:
+            local = offset - self.base_len
+            data = self._data
+            if local < 0 or local >= len(data):
+                raise BTFError(
+                    f"expected a string offset below {len(self)}, found {offset}",
+                    self.section_offset,
+                )
+            end = data.index(0, local)
+            text = data[local:end].decode("utf-8", "surrogateescape")
+        self._cache[offset] = text
+        return text
+
+    def iter_strings(self) -> list[tuple[int, str]]:
+        """Every string of this table (not the base's) with its offset."""
+        out: list[tuple[int, str]] = []
+        pos = 0
+        data = self._data
+        while pos < len(data):
+            end = data.index(0, pos)
+            out.append((self.base_len + pos, data[pos:end].decode("utf-8", "surrogateescape")))
+            pos = end + 1
+        return out
