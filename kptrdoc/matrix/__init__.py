@@ -1,0 +1,1 @@
+"""The kernel matrix: every sample program loaded on several real kernels."""
