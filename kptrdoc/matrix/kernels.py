@@ -14,12 +14,15 @@ nothing is downloaded again.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import platform
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -107,6 +110,34 @@ def _image_package(apt: toolchain.IsolatedApt, suite: str) -> tuple[str, str]:
     raise KernelError(f"{META_PACKAGE} {versions[0]} ({suite}) names no linux-image package")
 
 
+def _index_signature(apt: toolchain.IsolatedApt) -> str:
+    lists = sorted((apt.root / "lists").glob("*_Packages*"))
+    return ";".join(f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in lists)
+
+
+def _choose(apt: toolchain.IsolatedApt, suite: str) -> tuple[list[str], str]:
+    """The packages (image first) and version of ``suite``'s newest kernel.
+
+    apt-cache takes over a second per query, so the answer is remembered
+    until the isolated index changes.
+    """
+    memo_path = kernels_dir() / "chosen.json"
+    signature = _index_signature(apt)
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    if memo.get("index") != signature:
+        memo = {"index": signature}
+    if suite not in memo:
+        package, version = _image_package(apt, suite)
+        memo[suite] = {"packages": _split_parts(apt, package, version), "version": version}
+        tmp = memo_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(memo, indent=2) + "\n")
+        tmp.replace(memo_path)
+    return memo[suite]["packages"], memo[suite]["version"]
+
+
 def _split_parts(apt: toolchain.IsolatedApt, package: str, version: str) -> list[str]:
     """``package`` plus its same-version ``linux-binary``/``linux-modules`` dependencies."""
     depends = apt.fields(package, version).get("Depends", "")
@@ -167,13 +198,29 @@ def _cached(suite: str) -> list[Kernel]:
     return sorted(kernels, key=lambda k: (k.upstream, k.version), reverse=True)
 
 
+@contextlib.contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """Serialise fetches of one suite between processes (pytest-xdist workers)."""
+    with open(kernels_dir() / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def fetch(suite: str, apt: toolchain.IsolatedApt | None = None) -> Kernel:
     """The newest kernel of ``suite``, downloaded and unpacked unless already cached."""
     if suite not in SUITES:
         raise KernelError(f"unknown suite {suite!r}: expected one of {', '.join(SUITES)}")
+    with _locked(suite):
+        return _fetch(suite, apt)
+
+
+def _fetch(suite: str, apt: toolchain.IsolatedApt | None) -> Kernel:
     try:
         apt = apt or _apt()
-        package, version = _image_package(apt, suite)
+        parts, version = _choose(apt, suite)
     except toolchain.ToolchainError as exc:
         cached = _cached(suite)
         if cached:
@@ -184,7 +231,6 @@ def fetch(suite: str, apt: toolchain.IsolatedApt | None = None) -> Kernel:
     kernel = _load(directory)
     if kernel is not None:
         return kernel
-    parts = _split_parts(apt, package, version)
     _log(f"{suite}: downloading {', '.join(parts)} {version}")
     if directory.exists():
         shutil.rmtree(directory)
