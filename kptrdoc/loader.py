@@ -476,9 +476,15 @@ def kernel_access() -> str:
         rc = b.libbpf_probe_bpf_prog_type(1, None)  # BPF_PROG_TYPE_SOCKET_FILTER
     if rc == 1:
         return ""
-    if rc < 0:
-        return f"bpf() is not permitted here ({os.strerror(-rc)}): run as root or with CAP_BPF"
-    return "the kernel does not support BPF programs"
+    # the probe folds every failure into 0; listing program ids tells EPERM apart
+    nxt = ctypes.c_uint32(0)
+    err = b.bpf_prog_get_next_id(0, ctypes.byref(nxt))
+    if rc < 0 or err in (-errno_mod.EPERM, -errno_mod.EACCES):
+        return (
+            "bpf() is not permitted to this process (EPERM): "
+            "run as root or with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
+        )
+    return "the kernel refused a minimal BPF program (socket filter): BPF looks unavailable"
 
 
 # --------------------------------------------------------------------------

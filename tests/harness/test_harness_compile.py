@@ -1,0 +1,53 @@
+"""Sample compilation: the cache key covers source, headers, compiler and flags."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+from pathlib import Path
+
+import pytest
+from conftest import write_sample
+
+from kptrdoc.compile import CompileError, compile_sample
+
+
+def test_second_compile_is_cached_and_header_change_recompiles(tmp_path: Path) -> None:
+    header = tmp_path / "local.h"
+    header.write_text("#define ANSWER 2\n")
+    src = write_sample(
+        tmp_path,
+        "h.bpf.c",
+        '#include "local.h"\nSEC("xdp") __success\nint h(struct xdp_md *c) { return ANSWER; }\n',
+    )
+    first = compile_sample(src)
+    assert not first.cached and first.path.exists()
+    assert header.resolve() in first.dependencies
+    assert any(d.name == "kptrdoc.h" for d in first.dependencies)
+    assert any(d.name == "vmlinux.h" for d in first.dependencies)
+    second = compile_sample(src)
+    assert second.cached and second.path == first.path
+    header.write_text("#define ANSWER 1\n")  # only the header changes
+    third = compile_sample(src)
+    assert not third.cached and third.key != first.key
+
+
+def test_concurrent_compiles_agree(tmp_path: Path) -> None:
+    src = write_sample(
+        tmp_path,
+        "c.bpf.c",
+        f'SEC("xdp") __success\nint c(struct xdp_md *x) {{ return {os.getpid() % 3}; }}\n',
+    )
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: compile_sample(src), range(4)))
+    assert len({r.path for r in results}) == 1
+    assert results[0].path.read_bytes()[:4] == b"\x7fELF"
+
+
+def test_compile_error_carries_clang_diagnostics(tmp_path: Path) -> None:
+    src = write_sample(tmp_path, "e.bpf.c", "int broken(void) { return x; }\n")
+    with pytest.raises(CompileError) as info:
+        compile_sample(src)
+    line = src.read_text().splitlines().index("int broken(void) { return x; }") + 1
+    assert f"e.bpf.c:{line}:" in info.value.diagnostics
+    assert str(src) in str(info.value) and "\n" not in str(info.value)
