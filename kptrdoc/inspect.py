@@ -1,0 +1,107 @@
+"""``kptrdoc inspect OBJ``: what a compiled BPF object holds, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("object", metavar="OBJ", help="a BPF object compiled with clang -g")
+    parser.add_argument("--json", action="store_true", help="print JSON with stable keys")
+
+
+def run(args: argparse.Namespace) -> int:
+    from kptrdoc.objects import load_object, object_json
+
+    obj = load_object(args.object)
+    if args.json:
+        json.dump(object_json(obj), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write_summary(obj, sys.stdout)
+    return 0
+
+
+def _flags(value: int) -> str:
+    return f"{value:#x}" if value else "0"
+
+
+def _layout(layout, out: TextIO, indent: str) -> None:
+    if layout is None:
+        return
+    if not layout.is_record:
+        for f in layout.special:
+            out.write(f"{indent}special {f.kind} at {f.offset} ({f.path})\n")
+        return
+    holes = {h.after: h for h in layout.holes}
+    for f in layout.fields:
+        bits = f":{f.bit_size} @bit {f.bit_offset % (8 * max(f.size, 1))}" if f.bitfield else ""
+        mark = f"  [{f.special}]" if f.special else ""
+        out.write(f"{indent}{f.offset:>5} {f.size:>4}  {f.type} {f.name}{bits}{mark}\n")
+        if f.name in holes:
+            h = holes[f.name]
+            out.write(f"{indent}{h.offset:>5} {h.size:>4}  /* hole */\n")
+    if layout.padding:
+        out.write(f"{indent}{layout.size - layout.padding:>5} {layout.padding:>4}  /* padding */\n")
+    nested = [f for f in layout.special if "." in f.path]
+    for f in nested:
+        out.write(f"{indent}special {f.kind} at {f.offset} ({f.path})\n")
+
+
+def write_summary(obj, out: TextIO) -> None:
+    out.write(f"{obj.path}  license: {obj.license or '-'}\n")
+    out.write(f"\nprograms ({len(obj.programs)})\n")
+    for p in obj.programs:
+        verdict = p.expect.verdict or "no expectation"
+        out.write(
+            f'  {p.name}  SEC("{p.section}")  {p.prog_type or "?"}'
+            f"{' / ' + p.attach_type if p.attach_type else ''}  {p.insns} insns  [{verdict}]\n"
+        )
+        for m in p.expect.msgs:
+            out.write(f"      msg: {m}\n")
+        if p.expect.description:
+            out.write(f"      description: {p.expect.description}\n")
+    out.write(f"\nmaps ({len(obj.maps)})\n")
+    for m in obj.maps:
+        _map(m, out, "  ")
+    out.write("\nglobals\n")
+    for s in obj.data_sections:
+        size = f"value_size {s.value_size}" if s.value_size is not None else "no map"
+        out.write(f"  {s.name}  map {s.map_name or '-'}  {size}  flags {_flags(s.flags)}\n")
+        for v in s.variables:
+            out.write(f"    {v.offset:>5} {v.size:>4}  {v.type} {v.name}  ({v.linkage})\n")
+            if v.layout is not None and v.layout.is_record:
+                _layout(v.layout, out, "        ")
+    out.write(f"\nexterns ({len(obj.externs)})\n")
+    for e in obj.externs:
+        out.write(f"  {e.kind:<8} {e.signature}\n")
+    for note in obj.notes:
+        out.write(f"\nnote: {note}\n")
+
+
+def _map(m, out: TextIO, indent: str) -> None:
+    out.write(
+        f"{indent}{m.name}  {m.type}  key {m.key_size}  value {m.value_size}  "
+        f"max_entries {m.max_entries}  flags {_flags(m.flags)}"
+    )
+    if m.pinning:
+        out.write(f"  pinning {m.pinning}")
+    if m.map_extra:
+        out.write(f"  map_extra {m.map_extra:#x}")
+    if m.numa_node:
+        out.write(f"  numa_node {m.numa_node}")
+    out.write("\n")
+    if m.key is not None:
+        out.write(f"{indent}  key: {m.key.type}\n")
+        _layout(m.key, out, indent + "    ")
+    if m.value is not None:
+        out.write(f"{indent}  value: {m.value.type}\n")
+        _layout(m.value, out, indent + "    ")
+    if m.inner is not None:
+        out.write(f"{indent}  inner map:\n")
+        _map(m.inner, out, indent + "    ")
+    for s in m.slots:
+        out.write(f"{indent}  slot {s.index}: {s.target}\n")

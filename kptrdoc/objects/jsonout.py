@@ -1,0 +1,152 @@
+"""The object model as JSON-ready dicts with stable keys (``kptrdoc inspect --json``)."""
+
+from __future__ import annotations
+
+from kptrdoc.objects.model import (
+    BpfObject,
+    DataSection,
+    Extern,
+    GlobalVar,
+    Layout,
+    MapDef,
+    Program,
+    SpecialField,
+)
+
+
+def _special(f: SpecialField) -> dict:
+    return {"kind": f.kind, "path": f.path, "offset": f.offset, "size": f.size, "target": f.target}
+
+
+def layout_json(layout: Layout | None) -> dict | None:
+    if layout is None:
+        return None
+    return {
+        "type": layout.type,
+        "type_id": layout.type_id,
+        "size": layout.size,
+        "align": layout.align,
+        "fields": fields_json(layout),
+        "holes": [{"after": h.after, "offset": h.offset, "size": h.size} for h in layout.holes],
+        "padding": layout.padding,
+        "special": [_special(f) for f in layout.special],
+    }
+
+
+def fields_json(layout: Layout | None) -> list[dict]:
+    if layout is None:
+        return []
+    return [
+        {
+            "name": f.name,
+            "offset": f.offset,
+            "size": f.size,
+            "bit_offset": f.bit_offset,
+            "bit_size": f.bit_size,
+            "bitfield": f.bitfield,
+            "type": f.type,
+            "special": f.special,
+        }
+        for f in layout.fields
+    ]
+
+
+def program_json(p: Program) -> dict:
+    return {
+        "name": p.name,
+        "section": p.section,
+        "prog_type": p.prog_type,
+        "attach_type": p.attach_type,
+        "sleepable": p.sleepable,
+        "autoload": p.autoload,
+        "insns": p.insns,
+        "func_id": p.func_id,
+        "decl_tags": list(p.decl_tags),
+        "expect": {
+            "verdict": p.expect.verdict,
+            "msgs": list(p.expect.msgs),
+            "description": p.expect.description,
+            "runs": list(p.expect.runs),
+            "unknown": list(p.expect.unknown),
+            "conflicting": p.expect.conflicting,
+        },
+        "lines": [
+            {
+                "insn": ln.insn,
+                "file": ln.file,
+                "line": ln.line,
+                "column": ln.column,
+                "text": ln.text,
+            }
+            for ln in p.lines
+        ],
+    }
+
+
+def map_json(m: MapDef) -> dict:
+    return {
+        "name": m.name,
+        "type": m.type,
+        "type_num": m.type_num,
+        "key_size": m.key_size,
+        "value_size": m.value_size,
+        "max_entries": m.max_entries,
+        "declared_max_entries": m.declared_max_entries,
+        "flags": m.flags,
+        "numa_node": m.numa_node,
+        "pinning": m.pinning,
+        "map_extra": m.map_extra,
+        "key_type": m.key.type if m.key else None,
+        "value_type": m.value.type if m.value else None,
+        "inner_map": map_json(m.inner) if m.inner else None,
+        "slots": [{"index": s.index, "target": s.target} for s in m.slots],
+        "fields": fields_json(m.value),
+        "key": layout_json(m.key),
+        "value": layout_json(m.value),
+    }
+
+
+def global_json(v: GlobalVar) -> dict:
+    return {
+        "section": v.section,
+        "name": v.name,
+        "offset": v.offset,
+        "size": v.size,
+        "type": v.type,
+        "linkage": v.linkage,
+        "fields": fields_json(v.layout),
+        "layout": layout_json(v.layout),
+    }
+
+
+def section_json(s: DataSection) -> dict:
+    return {
+        "name": s.name,
+        "kind": s.kind,
+        "map_name": s.map_name,
+        "value_size": s.value_size,
+        "flags": s.flags,
+    }
+
+
+def extern_json(e: Extern) -> dict:
+    return {
+        "name": e.name,
+        "kind": e.kind,
+        "weak": e.weak,
+        "type_id": e.type_id,
+        "signature": e.signature,
+    }
+
+
+def object_json(obj: BpfObject) -> dict:
+    return {
+        "path": str(obj.path),
+        "license": obj.license,
+        "programs": [program_json(p) for p in obj.programs],
+        "maps": [map_json(m) for m in obj.maps],
+        "data_sections": [section_json(s) for s in obj.data_sections],
+        "globals": [global_json(v) for v in obj.globals],
+        "externs": [extern_json(e) for e in obj.externs],
+        "notes": list(obj.notes),
+    }

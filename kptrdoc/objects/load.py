@@ -1,0 +1,54 @@
+"""``load_object(path)``: a compiled BPF object turned into a :class:`BpfObject`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kptrdoc.btf import parse_btf
+from kptrdoc.btf.errors import BTFError
+from kptrdoc.elf import ElfObject
+from kptrdoc.objects.datasecs import global_sections
+from kptrdoc.objects.externs import collect_externs
+from kptrdoc.objects.lines import line_info
+from kptrdoc.objects.maps import parse_maps
+from kptrdoc.objects.model import BpfObject, ObjectError
+from kptrdoc.objects.programs import collect_programs
+
+
+def load_object(path: str | Path) -> BpfObject:
+    """Read programs, maps, globals and externs of the object at ``path``."""
+    path = Path(path)
+    elf = ElfObject.open(path)
+    if elf.machine != "EM_BPF":
+        raise ObjectError(f"{path}: not a BPF object (machine {elf.machine})")
+    raw = elf.btf
+    notes: list[str] = []
+    spec = None
+    if raw is None:
+        notes.append("no .BTF section: compile with -g for maps, types and expectations")
+    else:
+        try:
+            spec = parse_btf(raw)
+        except BTFError as exc:
+            raise ObjectError(f"{path}: .BTF: {exc}") from None
+    try:
+        maps = parse_maps(spec, elf)
+        data_sections = global_sections(spec, elf)
+        externs, extern_sections = collect_externs(spec, elf)
+        lines = line_info(spec, elf, notes)
+        programs = collect_programs(spec, elf, lines)
+    except BTFError as exc:
+        raise ObjectError(f"{path}: {exc}") from None
+    license_bytes = elf.section_data("license")
+    license_text = (
+        license_bytes.split(b"\0", 1)[0].decode(errors="replace") if license_bytes else None
+    )
+    return BpfObject(
+        path=path,
+        license=license_text,
+        programs=tuple(programs),
+        maps=tuple(maps),
+        data_sections=tuple(data_sections + extern_sections),
+        externs=tuple(externs),
+        notes=tuple(notes),
+    )

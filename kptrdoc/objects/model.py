@@ -1,0 +1,202 @@
+"""The object model: what a compiled BPF object holds, as frozen dataclasses.
+
+Everything here is plain data; :mod:`kptrdoc.objects.load` builds it and
+:mod:`kptrdoc.objects.jsonout` turns it into JSON with stable keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kptrdoc.errors import KptrdocError
+
+
+class ObjectError(KptrdocError):
+    """A BPF object that cannot be modelled: the message names the file and the part."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialField:
+    """A field the kernel treats specially in a map value (``btf_parse_fields``).
+
+    ``kind`` is one of :data:`kptrdoc.objects.special.KINDS`; ``path`` is the
+    C access path from the record (``"a.b[1].lock"``); ``offset`` is in bytes
+    from the start of the record.
+    """
+
+    kind: str
+    path: str
+    offset: int
+    size: int
+    target: str | None = None  # pointee of a kptr/uptr ("struct bpf_cpumask")
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutField:
+    """One member of a record.
+
+    ``bit_offset`` is from the start of the record; ``bit_size`` is the bitfield
+    width, or ``8 * size`` for a member that is not a bitfield.
+    """
+
+    name: str
+    offset: int
+    size: int
+    bit_offset: int
+    bit_size: int
+    bitfield: bool
+    type: str  # rendered as C ("struct bpf_cpumask __kptr *")
+    type_id: int
+    special: str | None  # the special kind when the member itself is one
+
+
+@dataclass(frozen=True, slots=True)
+class Hole:
+    """Unused bytes between two members (``after`` is the member before the hole)."""
+
+    after: str
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Layout of a type as pahole would show it, plus the kernel's special fields."""
+
+    type: str
+    type_id: int
+    size: int
+    align: int
+    is_record: bool
+    fields: tuple[LayoutField, ...] = ()
+    holes: tuple[Hole, ...] = ()
+    padding: int = 0  # bytes after the last member
+    special: tuple[SpecialField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Expectations:
+    """What a sample program says about itself through ``kptrdoc:`` decl tags."""
+
+    verdict: str | None  # "success", "failure" or None when neither was given
+    msgs: tuple[str, ...] = ()
+    description: str | None = None
+    runs: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()  # kptrdoc: tags this reader does not know
+    conflicting: bool = False  # both __success and __failure
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLine:
+    insn: int  # instruction index within the program
+    file: str
+    line: int
+    column: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    name: str
+    section: str
+    prog_type: str | None  # "BPF_PROG_TYPE_TRACING"; None when libbpf knows no such SEC
+    attach_type: str | None  # "BPF_TRACE_RAW_TP"; None when libbpf sets none
+    sleepable: bool
+    autoload: bool  # False for SEC("?...")
+    offset: int  # bytes into its ELF section
+    insns: int
+    func_id: int | None  # the BTF FUNC
+    decl_tags: tuple[str, ...]
+    expect: Expectations
+    lines: tuple[SourceLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MapSlot:
+    index: int
+    target: str  # the map (map-in-map) or program (prog array) placed there
+
+
+@dataclass(frozen=True, slots=True)
+class MapDef:
+    """A map as libbpf would create it from a BTF definition in ``.maps``."""
+
+    name: str
+    type: str  # "BPF_MAP_TYPE_HASH"
+    type_num: int
+    key_size: int
+    value_size: int
+    max_entries: int  # as libbpf creates it (ring buffers rounded up to pages)
+    declared_max_entries: int
+    flags: int
+    numa_node: int
+    pinning: str | None  # "LIBBPF_PIN_BY_NAME"; None when absent/none
+    map_extra: int
+    key_type_id: int | None
+    value_type_id: int | None
+    key: Layout | None
+    value: Layout | None
+    inner: MapDef | None = None
+    slots: tuple[MapSlot, ...] = ()
+    section_offset: int = 0  # where the definition sits in .maps
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalVar:
+    section: str
+    name: str
+    offset: int  # from the ELF symbol (or libbpf's rule for .kconfig/.ksyms)
+    size: int
+    linkage: str  # "global", "static", "extern", "hidden"
+    type_id: int | None
+    type: str
+    layout: Layout | None
+
+
+@dataclass(frozen=True, slots=True)
+class DataSection:
+    """An ELF data section libbpf turns into an internal array map (or an extern section)."""
+
+    name: str  # ".bss", ".rodata.str1.1", ".kconfig"
+    kind: str  # "bss", "data", "rodata", "kconfig", "ksyms"
+    map_name: str | None  # internal map name as libbpf builds it; None for .ksyms
+    value_size: int | None
+    flags: int
+    variables: tuple[GlobalVar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Extern:
+    name: str
+    kind: str  # "kfunc", "ksym", "kconfig"
+    weak: bool
+    type_id: int
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class BpfObject:
+    path: Path
+    license: str | None
+    programs: tuple[Program, ...]
+    maps: tuple[MapDef, ...]
+    data_sections: tuple[DataSection, ...]
+    externs: tuple[Extern, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def globals(self) -> tuple[GlobalVar, ...]:
+        return tuple(v for s in self.data_sections for v in s.variables)
+
+    def map(self, name: str) -> MapDef:
+        for m in self.maps:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def program(self, name: str) -> Program:
+        for p in self.programs:
+            if p.name == name:
+                return p
+        raise KeyError(name)

@@ -1,0 +1,96 @@
+"""Programs: each function in an executable section other than ``.text``.
+
+The program type and attach type are what libbpf infers from the ``SEC``
+name; the expectations are the ``kptrdoc:`` decl tags that
+``kptrdoc/include/kptrdoc.h`` puts on the program's BTF FUNC.
+"""
+
+from __future__ import annotations
+
+from kptrdoc.btf.types import Func
+from kptrdoc.elf import ElfObject
+from kptrdoc.objects.model import Expectations, Program, SourceLine
+from kptrdoc.objects.sections import program_kind
+
+TAG_PREFIX = "kptrdoc:"
+
+
+def parse_expectations(tags: list[str] | tuple[str, ...]) -> Expectations:
+    """Read ``kptrdoc:success``, ``kptrdoc:failure``, ``kptrdoc:msg=TEXT``,
+    ``kptrdoc:description=TEXT`` and ``kptrdoc:run=TRIGGER`` (in tag order)."""
+    success = failure = False
+    msgs: list[str] = []
+    runs: list[str] = []
+    unknown: list[str] = []
+    description: str | None = None
+    for tag in tags:
+        if not tag.startswith(TAG_PREFIX):
+            continue
+        body = tag[len(TAG_PREFIX) :]
+        key, sep, value = body.partition("=")
+        if body == "success":
+            success = True
+        elif body == "failure":
+            failure = True
+        elif sep and key == "msg":
+            msgs.append(value)
+        elif sep and key == "description":
+            description = value
+        elif sep and key == "run":
+            runs.append(value)
+        else:
+            unknown.append(tag)
+    verdict = "success" if success and not failure else "failure" if failure else None
+    return Expectations(
+        verdict=verdict,
+        msgs=tuple(msgs),
+        description=description,
+        runs=tuple(runs),
+        unknown=tuple(unknown),
+        conflicting=success and failure,
+    )
+
+
+def _func(spec, name: str) -> Func | None:
+    if spec is None:
+        return None
+    for t in spec.by_name(name, Func):
+        return t
+    return None
+
+
+def collect_programs(spec, elf: ElfObject, lines: dict[str, list[SourceLine]]) -> list[Program]:
+    """Programs in section order, then by offset (functions in ``.text`` are subprograms)."""
+    out: list[Program] = []
+    for sym in elf.programs:
+        if sym.section == ".text" or not sym.name:
+            continue
+        kind = program_kind(sym.section)
+        func = _func(spec, sym.name)
+        tags: tuple[str, ...] = ()
+        if func is not None:
+            tags = tuple(t.name for t in spec.decl_tags_of(func.id, -1))
+        start = sym.insn_offset
+        count = sym.insn_count
+        own_lines = tuple(
+            SourceLine(ln.insn - start, ln.file, ln.line, ln.column, ln.text)
+            for ln in lines.get(sym.section, [])
+            if start <= ln.insn < start + count
+        )
+        out.append(
+            Program(
+                name=sym.name,
+                section=sym.section,
+                prog_type=kind.prog_type if kind else None,
+                attach_type=kind.attach_type if kind else None,
+                sleepable=kind.sleepable if kind else False,
+                autoload=not sym.section.startswith("?"),
+                offset=sym.offset,
+                insns=count,
+                func_id=func.id if func is not None else None,
+                decl_tags=tags,
+                expect=parse_expectations(tags),
+                lines=own_lines,
+            )
+        )
+    return out
