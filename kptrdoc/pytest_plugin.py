@@ -44,6 +44,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_COUNTS = pytest.StashKey[dict[str, int]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_COUNTS] = {"compiled": 0, "cached": 0}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    counts = config.stash.get(_COUNTS, None)
+    if counts and (counts["compiled"] or counts["cached"]):  # empty on an xdist controller
+        terminalreporter.write_line(
+            f"kptrdoc: {counts['compiled']} sample object(s) compiled, "
+            f"{counts['cached']} reused from the cache"
+        )
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.name.endswith(".bpf.c"):
         return BpfSourceFile.from_parent(parent, path=file_path)
@@ -184,6 +200,7 @@ class BpfSourceFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from kptrdoc.compile import CompileError, compile_sample
         from kptrdoc.loader import list_programs
+        from kptrdoc.toolchain import ToolchainError
 
         try:
             compiled = compile_sample(self.path)
@@ -196,9 +213,14 @@ class BpfSourceFile(pytest.File):
             yield BrokenSampleItem.from_parent(self, name="<toolchain>", message=str(exc),
                                                kind="skip")  # fmt: skip
             return
+        self.config.stash[_COUNTS]["cached" if compiled.cached else "compiled"] += 1
         try:
             programs = list_programs(compiled.path)
             expectations = read_expectations(compiled.path, [p.name for p in programs])
+        except ToolchainError as exc:  # the pinned libbpf is missing
+            yield BrokenSampleItem.from_parent(self, name="<toolchain>", message=str(exc),
+                                               kind="skip")  # fmt: skip
+            return
         except (KptrdocError, ImportError) as exc:
             yield BrokenSampleItem.from_parent(
                 self, name="<object>", message=f"{self.path}: {exc}", kind="fail"

@@ -31,3 +31,14 @@ def test_pytest_samples_leaves_nothing_behind(kernel: None) -> None:
     new = new_kernel_objects(before)
     assert not any(new.values()), f"left behind in the kernel: {new}"
     assert _pins() == before["pins"]
+
+
+def test_second_run_recompiles_nothing(kernel: None) -> None:
+    from kptrdoc.compile import compile_sample
+
+    run_pytest(str(REPO / "samples"), cwd=REPO)
+    run = run_pytest(str(REPO / "samples"), cwd=REPO)
+    assert run.returncode == 0, run.output
+    assert "kptrdoc: 0 sample object(s) compiled" in run.output, run.output
+    for sample in sorted((REPO / "samples").rglob("*.bpf.c")):
+        assert compile_sample(sample).cached, sample

@@ -154,15 +154,17 @@ def test_without_bpf_permission_items_skip_or_fail_under_ci(tmp_path: Path) -> N
     assert "SKIPPED" in skipped and "not permitted" in skipped, skipped
     failed = _run_dropped(drop, tmp_path, {"CI": "true"})
     assert "ERROR ok.bpf.c::ok" in failed and "not skipped" in failed, failed
+    flagged = _run_dropped(drop, tmp_path, env, "--kptrdoc-require-kernel")
+    assert "ERROR ok.bpf.c::ok" in flagged and "not skipped" in flagged, flagged
 
 
-def _run_dropped(prefix: list[str], cwd: Path, env: dict[str, str]) -> str:
+def _run_dropped(prefix: list[str], cwd: Path, env: dict[str, str], *args: str) -> str:
     import os
     import subprocess
     import sys
 
     proc = subprocess.run(
-        [*prefix, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", str(cwd)],
+        [*prefix, sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args, str(cwd)],
         cwd=cwd,
         capture_output=True,
         text=True,
