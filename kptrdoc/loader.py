@@ -344,7 +344,13 @@ def load_program(
         raise LoaderError(f"unknown run trigger {run!r} (known: {', '.join(sorted(TRIGGERS))})")
     level = LOG_LEVEL_1 | LOG_STATS if log_level is None else log_level
     info, err, log, messages, run_result = _attempt(obj_path, program_name, level, run)
-    if err == 0 and log_level is None:
+    if err == errno_mod.ENOSPC and log:
+        # the log outgrew the buffer (the kernel keeps its tail and says ENOSPC):
+        # the verdict comes from a load that logs statistics only
+        _, err, stats_log, more, run_result = _attempt(obj_path, program_name, LOG_STATS, run)
+        messages = messages + more
+        log = log if err else log + "\n" + stats_log
+    elif err == 0 and log_level is None:
         _, err2, log2, messages2, _ = _attempt(
             obj_path, program_name, LOG_LEVEL_2 | LOG_STATS, None
         )

@@ -135,3 +135,32 @@ def test_cli_bad_object_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and str(bogus) in lines[0], proc.stderr
+
+
+def test_a_log_bigger_than_the_buffer_keeps_the_verdict(
+    kernel: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel answers ENOSPC when the log outgrows the buffer; the verdict must not change."""
+    monkeypatch.setattr(loader, "LOG_BUF_SIZE", 256)
+    obj = _object(
+        tmp_path,
+        """
+SEC("tp_btf/task_newtask")
+int BPF_PROG(branches, struct task_struct *task, u64 clone_flags)
+{
+	int n = 0;
+
+	if (task->pid & 1) n += 1;
+	if (task->pid & 2) n += 2;
+	if (task->pid & 4) n += 4;
+	return n;
+}
+SEC("xdp")
+int peek(struct xdp_md *ctx) { return *(int *)(long)ctx->data; }
+""",
+    )
+    loaded = loader.load_program(obj, "branches")
+    assert loaded.verdict == loader.LOADED and loaded.insns_processed
+    rejected = loader.load_program(obj, "peek")
+    assert rejected.verdict == loader.REJECTED
+    assert "outside of the packet" in rejected.log
