@@ -97,6 +97,10 @@ class Expectation:
             return "__run(...) needs __success"
         if len(self.runs) > 1:
             return "more than one __run(...)"
+        from kptrdoc.loader import run_triggers
+
+        if self.run is not None and self.run not in run_triggers():
+            return f"__run({self.run!r}): unknown trigger (known: {', '.join(run_triggers())})"
         return ""
 
     def describe(self) -> str:
