@@ -64,6 +64,10 @@ class Definition:
     """Names ``#define``d in the same block (adjacent lines, no blank line), in order."""
     version: str = ""
     """The libbpf release the header belongs to."""
+    block: str = ""
+    """For a macro: the text of its block (the adjacent non-blank lines around it)."""
+    block_line: int = 0
+    """1-based line where :attr:`block` starts."""
 
     @property
     def location(self) -> str:
@@ -196,14 +200,20 @@ def _comment_above(header: _Header, line: int) -> tuple[str, int]:
     return "", 0
 
 
-def _block_names(header: _Header, line: int) -> tuple[str, ...]:
-    """Names #defined in the block of adjacent non-blank lines around ``line``."""
+def _block_range(header: _Header, line: int) -> tuple[int, int]:
+    """First and last line of the block of adjacent non-blank lines around ``line``."""
     start = line
     while start > 1 and header.line(start - 1).strip():
         start -= 1
     end = line
     while end < len(header.lines) and header.line(end + 1).strip():
         end += 1
+    return start, end
+
+
+def _block_names(header: _Header, line: int) -> tuple[str, ...]:
+    """Names #defined in the block of adjacent non-blank lines around ``line``."""
+    start, end = _block_range(header, line)
     names = []
     for number in range(start, end + 1):
         match = _DEFINE.match(header.line(number))
@@ -220,6 +230,7 @@ def _define_sites(header: _Header, name: str) -> list[Definition]:
             continue
         end = _logical_end(header, number)
         comment, comment_line = _comment_above(header, number)
+        block_start, block_end = _block_range(header, number)
         found.append(
             Definition(
                 name=name,
@@ -232,6 +243,8 @@ def _define_sites(header: _Header, name: str) -> list[Definition]:
                 comment=comment,
                 comment_line=comment_line,
                 siblings=_block_names(header, number),
+                block="\n".join(header.lines[block_start - 1 : block_end]),
+                block_line=block_start,
             )
         )
     return found

@@ -1,0 +1,146 @@
+"""Generate the site's pages with mkdocs-gen-files (nothing is written into docs/).
+
+- ``macros/<macro>.md`` for every ``samples/<macro>/`` folder: the title,
+  the ``bpf`` handler's first sections, the README's prose, the remaining
+  sections;
+- ``macros/index.md``: which public macros have a page (coverage);
+- ``reference/<module>.md``: the Python API of each ``kptrdoc`` module,
+  rendered by mkdocstrings-python;
+- ``SUMMARY.md``: the navigation for mkdocs-literate-nav, macros grouped by
+  the header that defines them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import mkdocs_gen_files
+
+from kptrdoc.handler import SECTIONS
+from kptrdoc.handler.readme import read_readme
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+PACKAGE = ROOT / "kptrdoc"
+HEAD_SECTIONS = ("title", "definition")
+"""Sections shown before the README's prose (the rest follow it)."""
+OTHER_HEADER = "other"
+
+
+def macro_folders() -> list[Path]:
+    """Sample folders that make a page: a directory holding a README.md."""
+    if not SAMPLES.is_dir():
+        return []
+    return sorted(p for p in SAMPLES.iterdir() if p.is_dir() and (p / "README.md").is_file())
+
+
+def _block(identifier: str, sections: list[str]) -> str:
+    listed = ", ".join(sections)
+    return f"::: {identifier}\n    handler: bpf\n    options:\n      sections: [{listed}]\n"
+
+
+def macro_page(folder: Path) -> tuple[str, str]:
+    """The Markdown of one macro page and the header it belongs to."""
+    front, prose = read_readme(folder)
+    title = front.title or front.macro
+    rest = [s for s in SECTIONS if s not in HEAD_SECTIONS]
+    parts = [
+        "---",
+        f"title: {title!r}",
+        "---",
+        "",
+        f"# `{front.macro}`",
+        "",
+        _block(folder.name, list(HEAD_SECTIONS)),
+        "## Usage",
+        "",
+        prose.strip(),
+        "",
+        _block(folder.name, rest),
+    ]
+    return "\n".join(parts), front.header or OTHER_HEADER
+
+
+def coverage_page(pages: dict[str, str]) -> str:
+    """Every public macro of the headers, and whether it has a page yet."""
+    from kptrdoc.errors import KptrdocError
+    from kptrdoc.headers import PUBLIC_RULE, public_macros
+
+    lines = ["# Macros", ""]
+    try:
+        macros = public_macros()
+    except KptrdocError as exc:
+        return "\n".join([*lines, f"The pinned libbpf headers are not available: {exc}", ""])
+    done = sum(1 for m in macros if m.name in pages)
+    lines += [
+        f"{done} of {len(macros)} public macros have a page. Public means {PUBLIC_RULE}.",
+        "",
+        "| macro | header | line | page |",
+        "|---|---|---|---|",
+    ]
+    for m in macros:
+        page = f"[page]({m.name}.md)" if m.name in pages else ""
+        name = m.name + ("()" if m.function_like else "")
+        lines.append(f"| `{name}` | `{m.header}` | {m.line} | {page} |")
+    return "\n".join(lines) + "\n"
+
+
+def reference_modules() -> list[str]:
+    """Dotted names of the kptrdoc modules to document (no ``__main__``, no private ones)."""
+    names = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__main__" or "templates" in parts:
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        elif parts[-1].startswith("_"):
+            continue
+        names.append(".".join(parts))
+    return sorted(names)
+
+
+def main() -> None:
+    pages: dict[str, str] = {}
+    by_header: dict[str, list[str]] = defaultdict(list)
+    for folder in macro_folders():
+        text, header = macro_page(folder)
+        target = f"macros/{folder.name}.md"
+        with mkdocs_gen_files.open(target, "w") as handle:
+            handle.write(text)
+        mkdocs_gen_files.set_edit_path(target, f"../samples/{folder.name}/README.md")
+        pages[folder.name] = target
+        by_header[header].append(folder.name)
+
+    with mkdocs_gen_files.open("macros/index.md", "w") as handle:
+        handle.write(coverage_page(pages))
+
+    modules = reference_modules()
+    for module in modules:
+        with mkdocs_gen_files.open(f"reference/{module}.md", "w") as handle:
+            handle.write(f"::: {module}\n")
+        source = module.replace(".", "/")
+        source += "/__init__.py" if (ROOT / source).is_dir() else ".py"
+        mkdocs_gen_files.set_edit_path(f"reference/{module}.md", f"../{source}")
+
+    nav = ["* [Home](index.md)", "* [Macros](macros/index.md)"]
+    for header in sorted(by_header, key=lambda h: (h == OTHER_HEADER, h)):
+        nav.append(f"    * {header}")
+        for name in sorted(by_header[header], key=lambda n: n.lstrip("_").lower()):
+            nav.append(f"        * [{name}](macros/{name}.md)")
+    nav.append("* [Contributing](contributing.md)")
+    nav.append("* [Python API](reference/index.md)")
+    for module in modules:
+        nav.append(f"    * [{module}](reference/{module}.md)")
+    with mkdocs_gen_files.open("SUMMARY.md", "w") as handle:
+        handle.write("\n".join(nav) + "\n")
+
+    lines = ["# Python API", "", "The modules of the `kptrdoc` package, from their docstrings.", ""]
+    lines += [f"- [`{m}`]({m}.md)" for m in modules]
+    with mkdocs_gen_files.open("reference/index.md", "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+main()

@@ -1,0 +1,141 @@
+"""The mkdocstrings handler ``bpf``: ``::: __kptr`` renders the evidence page of ``__kptr``.
+
+:mod:`~kptrdoc.handler.collect` gathers the data into the dataclasses of
+:mod:`~kptrdoc.handler.model`; the Jinja templates under ``templates/material``
+(one per section) render it. The shim ``mkdocstrings_handlers/bpf`` exposes
+:func:`get_handler`, which is how mkdocstrings finds handlers.
+
+Options (global under ``plugins.mkdocstrings.handlers.bpf.options`` or per block):
+
+``sections``
+    the sections to render, in page order; default :data:`SECTIONS`.
+``heading_level``
+    level of the section headings (default 2).
+``samples_dir``
+    where the sample folders are, relative to ``mkdocs.yml`` (default ``samples``).
+``load``
+    load the programs into the running kernel (default true).
+``show_log``
+    include the folded verifier logs (default true).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, MutableMapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from markupsafe import Markup
+from mkdocstrings import BaseHandler, CollectionError, get_logger
+
+from kptrdoc.errors import KptrdocError
+from kptrdoc.handler.collect import CollectOptions, collect_page, log_lines_with
+from kptrdoc.handler.model import MacroPage
+
+SECTIONS = (
+    "title",
+    "definition",
+    "example",
+    "emits",
+    "maps",
+    "verifier",
+    "mistakes",
+    "externs",
+    "related",
+    "provenance",
+)
+"""Every section a page can have, in the order of the page anatomy (usage prose is the page's)."""
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+_logger = get_logger(__name__)
+
+
+class BpfHandler(BaseHandler):
+    """Collects a macro's evidence and renders it with one template per section."""
+
+    name: ClassVar[str] = "bpf"
+    domain: ClassVar[str] = "bpf"
+    fallback_theme: ClassVar[str] = "material"
+
+    default_options: ClassVar[dict[str, Any]] = {
+        "sections": list(SECTIONS),
+        "heading_level": 2,
+        "samples_dir": "samples",
+        "load": True,
+        "show_log": True,
+    }
+
+    def __init__(self, config: Mapping[str, Any], base_dir: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config = dict(config or {})
+        self.base_dir = base_dir
+        self.global_options = dict(self.config.get("options", {}) or {})
+        self._pages: dict[tuple[str, str, bool], MacroPage] = {}
+        self.env.trim_blocks = True
+        self.env.lstrip_blocks = True
+        self.env.filters["anchor"] = _anchor
+        self.env.filters["text"] = _text
+        self.env.filters["kd_log_lines"] = log_lines_with
+
+    def get_templates_dir(self, handler: str | None = None) -> Path:
+        return TEMPLATES_DIR
+
+    def get_options(self, local_options: Mapping[str, Any]) -> MutableMapping[str, Any]:
+        options = {**self.default_options, **self.global_options, **dict(local_options or {})}
+        sections = options["sections"]
+        if isinstance(sections, str):
+            sections = [s.strip() for s in sections.split(",") if s.strip()]
+        unknown = [s for s in sections if s not in SECTIONS]
+        if unknown:
+            raise CollectionError(
+                f"bpf handler: unknown section(s) {', '.join(unknown)}; "
+                f"known: {', '.join(SECTIONS)}"
+            )
+        options["sections"] = list(sections)
+        return options
+
+    def collect(self, identifier: str, options: MutableMapping[str, Any]) -> MacroPage:
+        samples_dir = (self.base_dir / str(options["samples_dir"])).resolve()
+        key = (identifier, str(samples_dir), bool(options["load"]))
+        if key not in self._pages:
+            try:
+                self._pages[key] = collect_page(
+                    identifier, CollectOptions(samples_dir=samples_dir, load=bool(options["load"]))
+                )
+            except KptrdocError as exc:
+                raise CollectionError(str(exc)) from exc
+            for problem in self._pages[key].problems:
+                _logger.info("%s: %s", identifier, problem)
+        return self._pages[key]
+
+    def render(self, data: MacroPage, options: MutableMapping[str, Any], **_: Any) -> str:
+        template = self.env.get_template("page.html.jinja")
+        return template.render(page=data, options=options, sections=options["sections"])
+
+
+def _anchor(text: str) -> str:
+    """An HTML id fragment from a name (``__kptr`` stays ``__kptr``)."""
+    return "".join(c if c.isalnum() or c in "_-" else "-" for c in str(text)).strip("-") or "x"
+
+
+def _text(value: Any) -> Markup:
+    """Escape for an HTML text node: ``&``, ``<`` and ``>`` only, so quotes read as written."""
+    return Markup(html.escape(str(value), quote=False))
+
+
+def get_handler(
+    *,
+    handler_config: MutableMapping[str, Any] | None = None,
+    tool_config: Any = None,
+    **kwargs: Any,
+) -> BpfHandler:
+    """What mkdocstrings calls to make the handler (through ``mkdocstrings_handlers.bpf``)."""
+    base_dir = Path.cwd()
+    config_file = getattr(tool_config, "config_file_path", None) or (
+        tool_config.get("config_file_path") if isinstance(tool_config, Mapping) else None
+    )
+    if config_file:
+        base_dir = Path(config_file).resolve().parent
+    return BpfHandler(config=handler_config or {}, base_dir=base_dir, **kwargs)

@@ -1,0 +1,590 @@
+"""Collect: gather the evidence of one macro's page into a :class:`MacroPage`.
+
+The inputs are the other parts of kptrdoc, used exactly as the sample
+harness uses them:
+
+- :mod:`kptrdoc.headers` for the definition and its history;
+- :func:`kptrdoc.compile.compile_sample` (the shared object cache);
+- :func:`kptrdoc.btf.load_object_btf` for the BTF chains of the macro's tag;
+- :mod:`kptrdoc.objects` for maps, layouts, expectations and externs;
+- :func:`kptrdoc.loader.list_programs` / :func:`kptrdoc.loader.load_program`
+  for the running kernel's verdict.
+
+Nothing here renders: the templates do.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kptrdoc import headers, toolchain
+from kptrdoc.errors import KptrdocError
+from kptrdoc.handler import svg
+from kptrdoc.handler.model import (
+    ChainStep,
+    DefinitionView,
+    ExternView,
+    FieldRow,
+    HistoryRow,
+    MacroPage,
+    MapView,
+    ProgramView,
+    Provenance,
+    RelatedLink,
+    SampleView,
+    TagUse,
+    VerifierRun,
+)
+from kptrdoc.handler.readme import read_readme
+
+KPTR_TAGS = frozenset({"kptr", "kptr_ref", "kptr_untrusted", "percpu_kptr", "uptr"})
+
+
+class CollectError(KptrdocError):
+    """The page cannot be built: a sample folder, README or sample is broken."""
+
+
+@dataclass
+class CollectOptions:
+    """What to collect (the handler maps its options onto this)."""
+
+    samples_dir: Path
+    load: bool = True
+    """Load the programs into the running kernel (off: no verifier section data)."""
+    history: bool = True
+    check_since: bool = True
+
+
+# --------------------------------------------------------------------------
+# Definition and history
+# --------------------------------------------------------------------------
+
+
+def _definition(name: str) -> tuple[DefinitionView | None, str]:
+    try:
+        pinned = toolchain.libbpf()
+        found = headers.find_definitions(name, pinned.include_dir, pinned.version)
+    except KptrdocError as exc:
+        return None, str(exc)
+    if not found:
+        return None, f"{name} is not defined in the headers of libbpf {pinned.version}"
+    first = found[0]
+    view = DefinitionView(
+        name=first.name,
+        kind=first.kind,
+        header=first.header,
+        line=first.line,
+        end_line=first.end_line,
+        text=first.text,
+        comment=first.comment,
+        version=first.version,
+        siblings=list(first.siblings),
+        conditional_count=len(found),
+        comment_line=first.comment_line,
+    )
+    return view, ""
+
+
+def _history(hist: headers.History) -> list[HistoryRow]:
+    return [
+        HistoryRow(
+            version=e.version,
+            source=e.source,
+            status=e.status,
+            location=e.location,
+            text=e.text,
+            line=e.definitions[0].line if e.definitions else 0,
+            siblings=list(e.siblings),
+            siblings_added=list(e.siblings_added),
+            siblings_removed=list(e.siblings_removed),
+            family=list(e.family),
+            block=_short_block(e.definitions),
+            block_line=e.definitions[0].block_line if e.definitions else 0,
+        )
+        for e in hist.entries
+    ]
+
+
+MAX_BLOCK_LINES = 40
+
+
+def _short_block(definitions: tuple[headers.Definition, ...]) -> str:
+    """The block around the first definition, unless it is too long to be a useful context."""
+    if not definitions or not definitions[0].block:
+        return ""
+    block = definitions[0].block
+    return block if block.count("\n") < MAX_BLOCK_LINES else ""
+
+
+def definition_tags(text: str) -> tuple[list[str], list[str]]:
+    """The ``btf_type_tag`` and ``btf_decl_tag`` values a definition's text adds."""
+    types = re.findall(r'btf_type_tag\(\s*"([^"]+)"\s*\)', text)
+    decls = re.findall(r'btf_decl_tag\(\s*"([^"]+)"\s*\)', text)
+    return types, decls
+
+
+# --------------------------------------------------------------------------
+# Sources: lines using the macro, program functions
+# --------------------------------------------------------------------------
+
+
+def macro_lines(source: str, name: str) -> list[int]:
+    """1-based lines of ``source`` that use ``name`` in code (comments do not count)."""
+    bare = name.split()[-1]
+    pattern = re.compile(rf"(?<![\w]){re.escape(bare)}(?![\w])")
+    found = []
+    in_comment = False
+    for number, line in enumerate(source.splitlines(), start=1):
+        code = line
+        if in_comment:
+            if "*/" not in code:
+                continue
+            code = code.split("*/", 1)[1]
+            in_comment = False
+        code = re.sub(r"/\*.*?\*/", "", code)
+        if "/*" in code:
+            code, in_comment = code.split("/*", 1)[0], True
+        code = code.split("//", 1)[0]
+        code = re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
+        if pattern.search(code):
+            found.append(number)
+    return found
+
+
+def function_source(source: str, program: str) -> tuple[str, int]:
+    """The program's text from its ``SEC(...)`` line to its closing brace, and its first line."""
+    lines = source.splitlines()
+    name = re.compile(rf"(?<![\w]){re.escape(program)}\s*[,(]")
+    for index, line in enumerate(lines):
+        if not name.search(line) or line.lstrip().startswith(("//", "/*", "*")):
+            continue
+        start = index
+        while (
+            start > 0
+            and lines[start - 1].strip()
+            and not lines[start - 1].rstrip().endswith(("}", ";"))
+        ):
+            start -= 1
+            if lines[start].lstrip().startswith("SEC("):
+                break
+        depth, opened = 0, False
+        for end in range(index, len(lines)):
+            depth += lines[end].count("{") - lines[end].count("}")
+            opened = opened or "{" in lines[end]
+            if opened and depth <= 0:
+                return "\n".join(lines[start : end + 1]), start + 1
+    return "", 1
+
+
+def _log_source_line(log: str, sample_name: str) -> int | None:
+    """The last source line the verifier annotated (``; ... @ file.c:NN``) before it stopped."""
+    found = re.findall(rf"@ {re.escape(sample_name)}:(\d+)", log)
+    return int(found[-1]) if found else None
+
+
+def log_lines_with(log: str, msgs: list[str]) -> list[str]:
+    """The verifier log's lines containing each expected message, in order."""
+    lines = log.splitlines()
+    out = []
+    for msg in msgs:
+        hit = next((ln for ln in lines if msg in ln), None)
+        if hit is not None and hit not in out:
+            out.append(hit)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Objects: BTF chains, maps, externs, expectations
+# --------------------------------------------------------------------------
+
+
+def _tag_uses(obj_path: Path, tags: list[str], sample: str) -> list[TagUse]:
+    from kptrdoc.btf import Datasec, Struct, TypeTag, Union, Var, load_object_btf
+
+    spec, _ = load_object_btf(obj_path)
+    uses: list[TagUse] = []
+    wanted = set(tags)
+    for t in spec:
+        if isinstance(t, (Struct, Union)):
+            owner = ChainStep("STRUCT" if isinstance(t, Struct) else "UNION", t.name, t.id)
+            for member in t.members:
+                chain = spec.tag_chain(member.type)
+                hit = next((c for c in chain if isinstance(c, TypeTag) and c.name in wanted), None)
+                if hit is None:
+                    continue
+                steps = [owner, ChainStep("member", member.name, None)]
+                steps += [_step(c) for c in chain]
+                uses.append(
+                    TagUse(f"{t.name or '(anonymous)'}.{member.name}", hit.name, steps, sample)
+                )
+        elif isinstance(t, Datasec):
+            for info in t.vars:
+                var = spec.type(info.type)
+                if not isinstance(var, Var):
+                    continue
+                chain = spec.tag_chain(var.type)
+                hit = next((c for c in chain if isinstance(c, TypeTag) and c.name in wanted), None)
+                if hit is None:
+                    continue
+                steps = [ChainStep("DATASEC", t.name, t.id), _step(var), *(_step(c) for c in chain)]
+                uses.append(TagUse(var.name, hit.name, steps, sample))
+    return uses
+
+
+def _step(t: Any) -> ChainStep:
+    return ChainStep(t.kind_name, t.name, t.id)
+
+
+def _decl_tag_uses(obj_path: Path, tags: list[str], sample: str) -> list[TagUse]:
+    from kptrdoc.btf import DeclTag, load_object_btf
+
+    spec, _ = load_object_btf(obj_path)
+    uses = []
+    for t in spec:
+        if isinstance(t, DeclTag) and t.name in tags:
+            target = spec.type(t.type)
+            steps = [_step(t)]
+            where = target.name if target is not None else "?"
+            if target is not None:
+                steps.append(_step(target))
+                members = getattr(target, "members", None) or getattr(target, "params", None)
+                if t.component_idx >= 0 and members and t.component_idx < len(members):
+                    component = members[t.component_idx].name
+                    steps.append(ChainStep("member", component, None))
+                    where = f"{where}.{component}"
+            uses.append(TagUse(where, t.name, steps, sample))
+    return uses
+
+
+def _object_model_loader() -> Callable[[Path], Any] | None:
+    """The object model's entry point (:func:`kptrdoc.objects.load_object`)."""
+    try:
+        from kptrdoc.objects import load_object
+    except ImportError:
+        return None
+    return load_object
+
+
+def _field_rows(layout: Any) -> list[FieldRow]:
+    specials = {s.path: s.kind for s in getattr(layout, "special", ())}
+    rows = []
+    for f in layout.fields:
+        rows.append(
+            FieldRow(
+                offset=f.offset,
+                size=f.size,
+                name=f.name,
+                type=f.type,
+                special=f.special or specials.get(f.name),
+                bitfield=f.bitfield,
+            )
+        )
+    return rows
+
+
+def _map_view(m: Any, sample: str, uid: str) -> MapView:
+    value = m.value
+    fields = _field_rows(value) if value is not None and value.is_record else []
+    size = value.size if value is not None else m.value_size
+    view = MapView(
+        name=m.name,
+        type=m.type,
+        key_size=m.key_size,
+        value_size=m.value_size,
+        max_entries=m.max_entries,
+        flags=m.flags,
+        key_type=m.key.type if m.key is not None else "",
+        value_type=value.type if value is not None else "",
+        pinning=m.pinning,
+        fields=fields,
+        holes=[(h.offset, h.size) for h in getattr(value, "holes", ())] if value else [],
+        sample=sample,
+    )
+    if fields:
+        diagram = [svg.DiagramField(f.offset, f.size, f.name, f.special) for f in fields]
+        title = f"{view.value_type or m.name}: {size} bytes"
+        view.svg = svg.byte_diagram(diagram, size, title=title, uid=uid)
+    return view
+
+
+def _globals_view(section: Any, sample: str, uid: str) -> MapView | None:
+    """A data section libbpf turns into an internal array map, its variables as the record."""
+    if not section.map_name or not section.variables or section.value_size is None:
+        return None
+    rows = []
+    for var in section.variables:
+        special = None
+        layout = var.layout
+        if layout is not None:
+            special = next((s.kind for s in layout.special if s.path in ("", var.name)), None)
+        rows.append(FieldRow(var.offset, var.size, var.name, var.type, special))
+    view = MapView(
+        name=section.map_name,
+        type="BPF_MAP_TYPE_ARRAY",
+        key_size=4,
+        value_size=section.value_size,
+        max_entries=1,
+        flags=section.flags,
+        value_type=section.name,
+        fields=rows,
+        sample=sample,
+        kind="global",
+    )
+    diagram = [svg.DiagramField(f.offset, f.size, f.name, f.special) for f in rows]
+    view.svg = svg.byte_diagram(diagram, section.value_size, title=section.name, uid=uid)
+    return view
+
+
+def _expectations_from_btf(obj_path: Path) -> dict[str, dict]:
+    """``kptrdoc:`` decl tags per program function, read with kptrdoc's BTF reader."""
+    from kptrdoc.btf import Func, load_object_btf
+
+    spec, _ = load_object_btf(obj_path)
+    out: dict[str, dict] = {}
+    for t in spec:
+        if not isinstance(t, Func):
+            continue
+        entry: dict = {"verdict": "", "msgs": [], "description": ""}
+        for tag in spec.decl_tags_of(t.id, -1):
+            text = tag.name
+            if not text.startswith("kptrdoc:"):
+                continue
+            body = text[len("kptrdoc:") :]
+            if body in ("success", "failure"):
+                entry["verdict"] = body
+            elif body.startswith("msg="):
+                entry["msgs"].append(body[4:])
+            elif body.startswith("description="):
+                entry["description"] = body[len("description=") :]
+        out[t.name] = entry
+    return out
+
+
+def _externs_from_btf(obj_path: Path, source: str) -> list[tuple[str, str]]:
+    """Extern functions (kfuncs) of the object, with their declaration from the source."""
+    from kptrdoc.btf import Func, FuncLinkage, load_object_btf
+
+    spec, _ = load_object_btf(obj_path)
+    found = []
+    for t in spec:
+        if isinstance(t, Func) and t.linkage == FuncLinkage.EXTERN:
+            decl = re.search(rf"^\s*extern\b[^;]*\b{re.escape(t.name)}\s*\([^;]*;", source, re.M)
+            found.append((t.name, " ".join(decl.group(0).split()) if decl else t.name + "(...)"))
+    return found
+
+
+def _add_extern(page: MacroPage, ext: ExternView, sample: str) -> None:
+    known = next((e for e in page.externs if e.name == ext.name), None)
+    if known is None:
+        page.externs.append(ext)
+    elif sample not in known.samples:
+        known.samples.append(sample)
+
+
+def _msgs_in_order(msgs: list[str], log: str) -> list[str]:
+    """Expected messages not found in order in ``log`` (empty: all found)."""
+    missing, pos = [], 0
+    for msg in msgs:
+        at = log.find(msg, pos)
+        if at < 0:
+            missing.append(msg)
+        else:
+            pos = at + len(msg)
+    return missing
+
+
+# --------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------
+
+_LOAD_MEMO: dict[tuple[str, str, str], Any] = {}
+
+
+def _load(obj_path: Path, key: str, program: str) -> Any:
+    from kptrdoc.loader import load_program
+
+    memo_key = (key, program, os.uname().release)
+    if memo_key not in _LOAD_MEMO:
+        _LOAD_MEMO[memo_key] = load_program(obj_path, program)
+    return _LOAD_MEMO[memo_key]
+
+
+def _sample(
+    path: Path, page: MacroPage, opts: CollectOptions, tags: tuple[list[str], list[str]]
+) -> SampleView:
+    from kptrdoc.compile import compile_sample
+    from kptrdoc.loader import list_programs
+
+    source = path.read_text(encoding="utf-8", errors="replace")
+    rel = f"{path.parent.name}/{path.name}"
+    view = SampleView(
+        name=path.name, path=rel, source=source, hl_lines=macro_lines(source, page.front.macro)
+    )
+    try:
+        obj = compile_sample(path)
+    except KptrdocError as exc:
+        raise CollectError(str(exc)) from None
+    clang = obj.clang_version
+    type_tags, decl_tags = tags
+    if type_tags:
+        page.tag_uses += _tag_uses(obj.path, type_tags, path.name)
+    if decl_tags:
+        page.tag_uses += _decl_tag_uses(obj.path, decl_tags, path.name)
+
+    model_loader = _object_model_loader()
+    model = None
+    if model_loader is not None:
+        try:
+            model = model_loader(obj.path)
+        except KptrdocError as exc:
+            page.problems.append(f"{rel}: the object model could not read it: {exc}")
+    else:
+        page.problems.append(
+            "the object model (kptrdoc.objects) is not available yet: no map layouts or externs"
+        )
+    if model is None:
+        for name, signature in _externs_from_btf(obj.path, source):
+            _add_extern(page, ExternView(name, "kfunc", signature, [path.name]), path.name)
+    if model is not None:
+        for m in model.maps:
+            uid = re.sub(r"\W", "-", f"{path.stem}-{m.name}")
+            page.maps.append(_map_view(m, path.name, uid))
+        for section in model.data_sections:
+            uid = re.sub(r"\W", "-", f"{path.stem}-{section.name}")
+            data_map = _globals_view(section, path.name, uid)
+            if data_map is not None:
+                page.maps.append(data_map)
+        for ext in model.externs:
+            _add_extern(page, ExternView(ext.name, ext.kind, ext.signature, [path.name]), path.name)
+
+    expectations = _expectations_from_btf(obj.path)
+    if model is not None:
+        for prog in model.programs:
+            e = prog.expect
+            expectations[prog.name] = {
+                "verdict": e.verdict or "",
+                "msgs": list(e.msgs),
+                "description": e.description or "",
+            }
+    for info in list_programs(obj.path):
+        expect = expectations.get(info.name, {"verdict": "", "msgs": [], "description": ""})
+        text, first = function_source(source, info.name)
+        prog = ProgramView(
+            name=info.name,
+            section=info.section,
+            sample=path.name,
+            expect=expect["verdict"],
+            description=expect["description"],
+            msgs=list(expect["msgs"]),
+            source=text,
+            first_line=first,
+        )
+        if opts.load:
+            try:
+                result = _load(obj.path, obj.key, info.name)
+            except KptrdocError as exc:
+                page.problems.append(f"{rel}: {info.name} was not loaded: {exc}")
+                result = None
+            if result is not None:
+                prog.verifier = _verifier(result, clang, prog)
+                if prog.expect == "failure" and text:
+                    line = _log_source_line(result.log, path.name)
+                    if line is not None and first <= line < first + len(text.splitlines()):
+                        prog.hl_lines = [line - first + 1]
+        if prog.expect == "success" and text:
+            count = len(text.splitlines())
+            prog.hl_lines = [n - first + 1 for n in view.hl_lines if first <= n < first + count]
+        view.programs.append(prog)
+    return view
+
+
+def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
+    expected = {"success": "loaded", "failure": "rejected"}.get(prog.expect)
+    missing = _msgs_in_order(prog.msgs, result.log) if prog.expect == "failure" else []
+    return VerifierRun(
+        verdict=result.verdict,
+        kernel_release=result.kernel_release,
+        libbpf_version=result.libbpf_version,
+        clang_version=clang,
+        insns_processed=result.insns_processed,
+        log=result.log,
+        reason=result.reason,
+        matches_expectation=(expected is None or result.verdict == expected) and not missing,
+        missing_msgs=missing,
+    )
+
+
+def _related(names: list[str], samples_dir: Path, identifier: str) -> list[RelatedLink]:
+    links = []
+    for name in names:
+        has_page = (samples_dir / name / "README.md").is_file()
+        try:
+            defined = headers.is_defined(name)
+        except KptrdocError:
+            defined = False
+        links.append(RelatedLink(name, f"../{name}/" if has_page and name != identifier else None,
+                                 defined))  # fmt: skip
+    return links
+
+
+def provenance(clang: str = "") -> Provenance:
+    try:
+        libbpf_version = toolchain.libbpf().version
+    except KptrdocError:
+        libbpf_version = "?"
+    if not clang:
+        try:
+            clang = toolchain.clang_version()
+        except KptrdocError:
+            clang = "?"
+    date = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (
+        _dt.datetime.fromtimestamp(int(date), _dt.UTC) if date and date.isdigit()
+        else _dt.datetime.now(_dt.UTC)
+    )  # fmt: skip
+    return Provenance(
+        date=when.strftime("%Y-%m-%d %H:%M UTC"),
+        kernel=os.uname().release,
+        libbpf=libbpf_version,
+        clang=clang,
+        machine=platform.machine(),
+    )
+
+
+def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
+    """The page model of the macro whose sample folder is ``samples_dir/identifier``."""
+    folder = opts.samples_dir / identifier
+    if not folder.is_dir():
+        raise CollectError(f"{folder}: no such sample folder (the identifier names one)")
+    front, _ = read_readme(folder)
+    definition, problem = _definition(front.macro)
+    page = MacroPage(identifier=identifier, front=front, definition=definition)
+    if problem:
+        page.problems.append(problem)
+    if opts.history:
+        try:
+            hist = headers.history(front.macro)
+        except KptrdocError as exc:
+            page.problems.append(f"no history: {exc}")
+        else:
+            page.history = _history(hist)
+            if opts.check_since and front.since:
+                headers.check_since(front.macro, front.since, hist, folder / "README.md")
+    tags = definition_tags(definition.text) if definition else ([], [])
+    sources = sorted(folder.glob("*.bpf.c"))
+    if not sources:
+        raise CollectError(f"{folder}: no *.bpf.c sample in the folder")
+    for path in sources:
+        page.samples.append(_sample(path, page, opts, tags))
+    page.related = _related(front.related, opts.samples_dir, identifier)
+    clang = next((p.verifier.clang_version for s in page.samples for p in s.programs
+                  if p.verifier), "")  # fmt: skip
+    page.provenance = provenance(clang)
+    return page

@@ -1,0 +1,225 @@
+"""The page model of one macro: plain dataclasses, filled by collect, read by the templates.
+
+Nothing here knows about Jinja or HTML (the SVG diagram is stored as the
+markup :mod:`kptrdoc.handler.svg` produced, which escapes its own text); the
+templates escape every other string they print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FrontMatter:
+    """The README's front matter."""
+
+    macro: str
+    header: str = ""
+    since: str = ""
+    related: list[str] = field(default_factory=list)
+    title: str = ""
+
+
+@dataclass
+class HistoryRow:
+    """One libbpf release in the definition's history table."""
+
+    version: str
+    source: str
+    status: str
+    location: str
+    text: str
+    line: int = 0
+    siblings: list[str] = field(default_factory=list)
+    siblings_added: list[str] = field(default_factory=list)
+    siblings_removed: list[str] = field(default_factory=list)
+    family: list[str] = field(default_factory=list)
+    block: str = ""
+    """The definition's block of adjacent lines in that release (macros only)."""
+    block_line: int = 0
+
+
+@dataclass
+class DefinitionView:
+    """The definition in the pinned libbpf, with where it is."""
+
+    name: str
+    kind: str
+    header: str
+    line: int
+    end_line: int
+    text: str
+    comment: str
+    version: str
+    siblings: list[str] = field(default_factory=list)
+    conditional_count: int = 1
+    """How many definitions the name has (one per ``#if`` branch)."""
+    comment_line: int = 0
+
+
+@dataclass
+class ChainStep:
+    """One link of a BTF chain: ``PTR``, ``TYPE_TAG 'kptr'``, ``member cpumask`` ..."""
+
+    kind: str
+    name: str
+    type_id: int | None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "member":
+            return f"member {self.name}"
+        if self.kind in ("TYPE_TAG", "DECL_TAG"):
+            return f"{self.kind} '{self.name}'"
+        return f"{self.kind} {self.name}".strip()
+
+
+@dataclass
+class TagUse:
+    """Where the compiled object carries the macro's BTF tag, as a chain of types."""
+
+    where: str
+    """``cpumask_map_value.cpumask`` or a global's name."""
+    tag: str
+    steps: list[ChainStep] = field(default_factory=list)
+    sample: str = ""
+
+
+@dataclass
+class FieldRow:
+    """A member of a map's key or value record."""
+
+    offset: int
+    size: int
+    name: str
+    type: str
+    special: str | None = None
+    bitfield: bool = False
+
+
+@dataclass
+class MapView:
+    """A map as libbpf creates it, with its value record laid out."""
+
+    name: str
+    type: str
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int
+    key_type: str = ""
+    value_type: str = ""
+    pinning: str | None = None
+    fields: list[FieldRow] = field(default_factory=list)
+    holes: list[tuple[int, int]] = field(default_factory=list)
+    svg: str = ""
+    sample: str = ""
+    kind: str = "map"
+    """``map`` for a BTF-defined map, ``global`` for a data section's variables."""
+
+
+@dataclass
+class VerifierRun:
+    """What the running kernel's verifier said about one program."""
+
+    verdict: str
+    kernel_release: str
+    libbpf_version: str
+    clang_version: str
+    insns_processed: int | None
+    log: str
+    reason: str = ""
+    matches_expectation: bool = True
+    missing_msgs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProgramView:
+    """One program of a sample, with what it expects and what happened."""
+
+    name: str
+    section: str
+    sample: str
+    expect: str
+    """``success``, ``failure`` or ``""``."""
+    description: str = ""
+    msgs: list[str] = field(default_factory=list)
+    source: str = ""
+    first_line: int = 1
+    hl_lines: list[int] = field(default_factory=list)
+    """Line numbers relative to ``first_line`` (1 = first line of ``source``)."""
+    verifier: VerifierRun | None = None
+
+
+@dataclass
+class SampleView:
+    """One ``*.bpf.c`` of the folder."""
+
+    name: str
+    path: str
+    source: str
+    hl_lines: list[int] = field(default_factory=list)
+    programs: list[ProgramView] = field(default_factory=list)
+    error: str = ""
+    """Why this sample could not be compiled or inspected ("" when it could)."""
+
+
+@dataclass
+class ExternView:
+    """A kernel symbol (kfunc, ksym, kconfig) a sample needs."""
+
+    name: str
+    kind: str
+    signature: str
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RelatedLink:
+    name: str
+    url: str | None
+    """Relative URL of its page here, or ``None`` when there is no page yet."""
+    defined: bool = True
+
+
+@dataclass
+class Provenance:
+    """What produced the page."""
+
+    date: str
+    kernel: str
+    libbpf: str
+    clang: str
+    machine: str = ""
+
+
+@dataclass
+class MacroPage:
+    """Everything one macro's page shows."""
+
+    identifier: str
+    front: FrontMatter
+    definition: DefinitionView | None
+    history: list[HistoryRow] = field(default_factory=list)
+    samples: list[SampleView] = field(default_factory=list)
+    tag_uses: list[TagUse] = field(default_factory=list)
+    maps: list[MapView] = field(default_factory=list)
+    externs: list[ExternView] = field(default_factory=list)
+    related: list[RelatedLink] = field(default_factory=list)
+    provenance: Provenance | None = None
+    problems: list[str] = field(default_factory=list)
+    """Evidence that could not be gathered, one sentence each (shown as a warning)."""
+
+    @property
+    def examples(self) -> list[ProgramView]:
+        return [p for s in self.samples for p in s.programs if p.expect == "success"]
+
+    @property
+    def mistakes(self) -> list[ProgramView]:
+        return [p for s in self.samples for p in s.programs if p.expect == "failure"]
+
+    @property
+    def example_samples(self) -> list[SampleView]:
+        """Samples holding at least one ``__success`` program."""
+        return [s for s in self.samples if any(p.expect == "success" for p in s.programs)]
