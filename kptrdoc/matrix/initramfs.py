@@ -62,13 +62,14 @@ done
 mkdir -p /host
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose {HOST_TAG} /host \\
     || fail "mount the host root over 9p"
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 {RUN_TAG} "/host$RUN" \\
-    || fail "mount the run directory $RUN over 9p"
 mount -t proc proc /host/proc || fail "mount /proc"
 mount -t sysfs sysfs /host/sys || fail "mount /sys"
 mount -t devtmpfs devtmpfs /host/dev || fail "mount /dev"
 mount -t tmpfs tmpfs /host/tmp || fail "mount /tmp"
 mount -t tmpfs tmpfs /host/run 2>/dev/null
+mkdir -p "/host$RUN" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 {RUN_TAG} "/host$RUN" \\
+    || fail "mount the run directory $RUN over 9p"
 mount -t bpf bpf /host/sys/fs/bpf || fail "mount bpffs"
 mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /host/sys/kernel/tracing 2>/dev/null
