@@ -24,7 +24,7 @@ KPTR_KINDS = frozenset({"kptr", "kptr_ref", "kptr_untrusted", "percpu_kptr", "up
 
 STYLE = """
 .kd-field{fill:var(--md-default-fg-color--lightest,#e0e0e0);stroke:currentColor;stroke-width:1}
-.kd-kptr{fill:var(--md-accent-fg-color--transparent,rgba(82,108,254,.25));
+.kd-kptr{fill:var(--md-accent-fg-color,#526cfe);fill-opacity:.3;
 stroke:var(--md-accent-fg-color,#526cfe);stroke-width:2}
 .kd-special{fill:var(--md-primary-fg-color--light,#9fa8da);fill-opacity:.45;
 stroke:currentColor;stroke-width:1.5}
