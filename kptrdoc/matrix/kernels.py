@@ -40,7 +40,8 @@ class KernelError(KptrdocError):
 
 @dataclass(frozen=True)
 class Kernel:
-    """One kernel of the matrix. ``vmlinuz`` is ``None`` for the host kernel."""
+    """One kernel of the matrix. ``vmlinuz`` is ``None`` for the host kernel (and for
+    kernels read back from recorded results)."""
 
     name: str
     """``bookworm``, ``trixie``, ``sid`` or ``host``."""
@@ -60,7 +61,7 @@ class Kernel:
     @property
     def upstream(self) -> tuple[int, ...]:
         """The upstream Linux version, for ordering (``(6, 1, 176)``)."""
-        source = self.version if self.vmlinuz else self.release
+        source = self.release if self.is_host else self.version
         return tuple(int(n) for n in re.findall(r"\d+", source.split("-", 1)[0])[:3])
 
     @property
@@ -71,7 +72,7 @@ class Kernel:
 
     @property
     def is_host(self) -> bool:
-        return self.vmlinuz is None
+        return self.name == HOST
 
 
 def kernels_dir() -> Path:

@@ -163,9 +163,14 @@ class Store:
         programs = entry.get("programs")
         return programs if isinstance(programs, list) else None
 
-    def put(self, obj: str, kernel: str, runner: str, source: str, programs: list[dict]) -> None:
-        entry = {"runner": runner, "source": source, "programs": programs}
-        self.data["runs"].setdefault(obj, {})[kernel] = entry
+    def put(self, obj: str, kernel: dict, runner: str, source: str, programs: list[dict]) -> None:
+        """Record a complete run; ``kernel`` holds ``id``, ``name``, ``release``, ``version``."""
+        entry = {"runner": runner, "source": source, "kernel": kernel, "programs": programs}
+        self.data["runs"].setdefault(obj, {})[kernel["id"]] = entry
+
+    def entries(self, obj: str) -> dict[str, dict]:
+        """Every kernel's entry for one object (whatever produced it)."""
+        return dict(self.data["runs"].get(obj, {}))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -237,6 +237,39 @@ def _run_kernel(
     return KernelRun(kernel, error, seconds, len(todo), console), cells, fresh
 
 
+def from_store(
+    objects: Sequence[Path],
+    sources: Mapping[Path, str] | None = None,
+    store: res.Store | None = None,
+) -> Matrix:
+    """The matrix as last recorded for ``objects``, without booting anything.
+
+    For page builds: every kernel any of the objects was run on appears, and
+    each object's cells come from its newest run on that kernel.
+    """
+    refs = object_refs(objects, sources)
+    store = store or res.Store()
+    kernels: dict[str, Kernel] = {}
+    cells: list[res.Cell] = []
+    for ref in refs:
+        for kernel_id, entry in store.entries(ref.sha256).items():
+            info = entry.get("kernel") or {}
+            if not isinstance(info, dict) or "name" not in info:
+                continue
+            kernels.setdefault(
+                kernel_id,
+                Kernel(
+                    name=str(info["name"]),
+                    release=str(info.get("release", "")),
+                    version=str(info.get("version", "")),
+                ),
+            )
+            programs = entry.get("programs") or []
+            cells += res.cells_from_loader(ref.sha256, ref.source, kernel_id, programs, True)
+    ordered = sorted(kernels.values(), key=lambda k: k.upstream)
+    return Matrix(kernels=ordered, objects=refs, runs=[], cells=cells)
+
+
 def object_refs(
     objects: Sequence[Path], sources: Mapping[Path, str] | None = None
 ) -> list[ObjectRef]:
@@ -292,6 +325,8 @@ def run_matrix(
         matrix.runs.append(run)
         matrix.cells += cells
         for ref, data in fresh:
-            store.put(ref.sha256, kernel.id, runner, ref.source, data)
+            info = {"id": kernel.id, "name": kernel.name, "release": kernel.release}
+            info["version"] = kernel.version
+            store.put(ref.sha256, info, runner, ref.source, data)
     store.save()
     return matrix

@@ -67,7 +67,7 @@ def _check_path(path: Path) -> None:
 def command(kernel: Kernel, image: Path, run_dir: Path) -> list[str]:
     """The QEMU command line booting ``kernel`` for ``run_dir``."""
     if kernel.vmlinuz is None:
-        raise VMError("the host kernel is not booted in a VM")
+        raise VMError(f"{kernel.id}: no vmlinuz to boot")
     _check_path(run_dir)
     append = f"console=ttyS0 panic=-1 quiet kptrdoc_run={run_dir}"
     return [

@@ -1,0 +1,7 @@
+"""``python -m kptrdoc.matrix`` (what ``make matrix`` runs)."""
+
+import sys
+
+from kptrdoc.matrix.cli import main
+
+sys.exit(main())

@@ -1,0 +1,219 @@
+"""What a macro page states from the matrix: the table, the minimum kernel, what is missing.
+
+A ``__success`` program that does not load on an older kernel is not a
+failure: it is the compatibility fact the page shows. The minimum kernel is
+the oldest kernel from which every ``__success`` program loads on all newer
+kernels tested. Cells that say nothing about the kernel's BPF support (a
+kernel that did not boot, a program type the kernel refuses before
+verification, a loader error) neither count for nor against it.
+
+Per-kernel expectations: a decl tag ``kptrdoc:msg@RANGE=TEXT`` (RANGE such
+as ``<6.13``, ``>=6.13`` or ``6.12``) states a verifier message for the
+kernels in RANGE only; on those kernels it replaces the plain ``__msg``s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kptrdoc.matrix import results as res
+from kptrdoc.matrix.kernels import Kernel
+
+UNKNOWN = (res.REFUSED_PROGRAM_TYPE, res.NO_BOOT, res.LOADER_ERROR)
+
+OK = "as expected"
+INCOMPATIBLE = "not on this kernel"
+MSG_DIFFERS = "message differs"
+UNEXPECTED_LOAD = "loaded, expected a rejection"
+NO_VERDICT = "no verdict"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the sample says a program must do (from its ``kptrdoc:`` decl tags)."""
+
+    verdict: str | None
+    """``success``, ``failure`` or ``None``."""
+    msgs: tuple[str, ...] = ()
+    kernel_msgs: tuple[tuple[str, str], ...] = ()
+    """``(RANGE, TEXT)`` pairs from ``kptrdoc:msg@RANGE=TEXT`` tags."""
+    description: str | None = None
+
+    @classmethod
+    def from_tags(cls, tags: Sequence[str]) -> Expectation:
+        verdicts: set[str] = set()
+        msgs: list[str] = []
+        kernel_msgs: list[tuple[str, str]] = []
+        description = None
+        for tag in tags:
+            body = tag.removeprefix("kptrdoc:")
+            if body == tag:
+                continue
+            if body in ("success", "failure"):
+                verdicts.add(body)
+            elif body.startswith("msg="):
+                msgs.append(body[4:])
+            elif body.startswith("msg@") and "=" in body:
+                spec, text = body[4:].split("=", 1)
+                kernel_msgs.append((spec, text))
+            elif body.startswith("description="):
+                description = body[len("description=") :]
+        verdict = verdicts.pop() if len(verdicts) == 1 else None
+        return cls(verdict, tuple(msgs), tuple(kernel_msgs), description)
+
+    def msgs_for(self, kernel: Kernel) -> tuple[str, ...]:
+        specific = tuple(text for spec, text in self.kernel_msgs if in_range(kernel, spec))
+        return specific or self.msgs
+
+
+def in_range(kernel: Kernel, spec: str) -> bool:
+    """Whether ``kernel`` is in ``spec``: ``<6.13``, ``<=6.12``, ``>=6.13``, ``>6.1``, ``6.12``."""
+    match = re.fullmatch(r"\s*(<=|>=|<|>|==)?\s*(\d+(?:\.\d+){0,2})\s*", spec)
+    if not match:
+        return False
+    op = match.group(1) or "=="
+    want = tuple(int(n) for n in match.group(2).split("."))
+    have = kernel.upstream[: len(want)]
+    return {
+        "<": have < want,
+        "<=": have <= want,
+        ">": have > want,
+        ">=": have >= want,
+        "==": have == want,
+    }[op]
+
+
+def msgs_match(log: str, msgs: Sequence[str]) -> str | None:
+    """``None`` when every message occurs in ``log`` in order, else the first one missing."""
+    position = 0
+    for msg in msgs:
+        found = log.find(msg, position)
+        if found < 0:
+            return msg
+        position = found + len(msg)
+    return None
+
+
+def check(cell: res.Cell, expect: Expectation, kernel: Kernel) -> str:
+    """How a cell stands against the program's expectation on this kernel."""
+    if cell.verdict in UNKNOWN:
+        return NO_VERDICT
+    if expect.verdict == "success":
+        return OK if cell.loaded else INCOMPATIBLE
+    if expect.verdict == "failure":
+        if cell.loaded:
+            return UNEXPECTED_LOAD
+        if cell.verdict != res.REJECTED:
+            return INCOMPATIBLE
+        missing = msgs_match(str(cell.result.get("log") or ""), expect.msgs_for(kernel))
+        return OK if missing is None else MSG_DIFFERS
+    return NO_VERDICT
+
+
+@dataclass(frozen=True)
+class Row:
+    source: str
+    program: str
+    expect: Expectation
+    cells: dict[str, res.Cell] = field(default_factory=dict)
+    """Kernel id -> cell."""
+
+
+@dataclass(frozen=True)
+class Compatibility:
+    """One macro's compatibility facts over the kernels tested."""
+
+    kernels: list[Kernel]
+    rows: list[Row]
+    minimum: Kernel | None
+    missing: list[str]
+    """What older kernels lack, by name (``kfunc bpf_cpumask_copy missing on 6.1``)."""
+
+    @property
+    def statement(self) -> str:
+        if not any(row.expect.verdict == "success" for row in self.rows):
+            return "no __success program: no minimum kernel to state"
+        if self.minimum is None:
+            return "the __success programs load on none of the kernels tested"
+        return f"needs Linux ≥ {version_label(self.minimum)} of the kernels tested"
+
+    def supported(self, kernel: Kernel) -> bool:
+        """Whether the macro works on ``kernel``: it is the minimum kernel or newer.
+
+        With no ``__success`` program every kernel counts; with one that loads
+        nowhere, none does.
+        """
+        if not any(row.expect.verdict == "success" for row in self.rows):
+            return True
+        return self.minimum is not None and kernel.upstream >= self.minimum.upstream
+
+    def problems(self) -> list[str]:
+        """Cells that contradict a sample's own expectations on a kernel the macro works on.
+
+        Below the minimum kernel a ``__failure`` program may load or fail differently:
+        that kernel does not support the macro, which the table already shows.
+        """
+        out = []
+        by_id = {k.id: k for k in self.kernels}
+        for row in self.rows:
+            for kernel_id, cell in row.cells.items():
+                if not self.supported(by_id[kernel_id]):
+                    continue
+                status = check(cell, row.expect, by_id[kernel_id])
+                if status in (UNEXPECTED_LOAD, MSG_DIFFERS):
+                    label = by_id[kernel_id].label
+                    out.append(f"{row.source}: {row.program} on {label}: {status} ({cell.short})")
+        return out
+
+
+def version_label(kernel: Kernel) -> str:
+    return ".".join(str(n) for n in kernel.upstream[:2])
+
+
+def _state(cell: res.Cell | None) -> str:
+    if cell is None or cell.verdict in UNKNOWN:
+        return "unknown"
+    return "ok" if cell.loaded else "fail"
+
+
+def minimum_kernel(kernels: Sequence[Kernel], rows: Sequence[Row]) -> Kernel | None:
+    """The oldest kernel from which every ``__success`` program loads on all newer ones."""
+    success = [row for row in rows if row.expect.verdict == "success"]
+    if not success:
+        return None
+    minimum = None
+    for kernel in sorted(kernels, key=lambda k: k.upstream, reverse=True):
+        states = {_state(row.cells.get(kernel.id)) for row in success}
+        if "fail" in states:
+            break
+        if states == {"ok"}:
+            minimum = kernel
+    return minimum
+
+
+def compatibility(
+    kernels: Sequence[Kernel],
+    cells: Sequence[res.Cell],
+    expectations: Mapping[tuple[str, str], Expectation],
+) -> Compatibility:
+    """Rows in cell order; ``expectations`` maps (object sha256, program) to expectations."""
+    ordered = sorted(kernels, key=lambda k: k.upstream)
+    rows: dict[tuple[str, str], Row] = {}
+    for cell in cells:
+        key = (cell.object, cell.program)
+        if key not in rows:
+            expect = expectations.get(key, Expectation(None))
+            rows[key] = Row(cell.source, cell.program, expect)
+        rows[key].cells[cell.kernel] = cell
+    missing: list[str] = []
+    for kernel in ordered:
+        for row in rows.values():
+            cell = row.cells.get(kernel.id)
+            if cell is not None and cell.verdict == res.FAILED_BEFORE_VERIFIER:
+                line = f"{cell.short} on {kernel.label}"
+                if line not in missing:
+                    missing.append(line)
+    row_list = list(rows.values())
+    return Compatibility(ordered, row_list, minimum_kernel(ordered, row_list), missing)
