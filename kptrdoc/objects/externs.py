@@ -126,7 +126,7 @@ def collect_externs(spec, elf: ElfObject) -> tuple[list[Extern], list[DataSectio
                     KSYM_SLOT,
                     "extern",
                     t.type if is_var else t.id,
-                    type_name(spec, t.type) if is_var else declaration(spec, t.id, t.name),
+                    type_name(spec, t.type),
                     None,
                 )
             )

@@ -1,4 +1,4 @@
-"""Names of the kernel's ``enum bpf_map_type`` values, read from the running kernel.
+"""Names of kernel enum values (``enum bpf_map_type`` ...), read from the running kernel.
 
 The names come from ``vmlinux.h`` that the toolchain generates from the
 kernel's own BTF, so a map type this kernel knows is named as this kernel
@@ -12,25 +12,33 @@ from functools import lru_cache
 
 from kptrdoc.errors import KptrdocError
 
-_ENUM = re.compile(r"enum bpf_map_type \{(.*?)\};", re.S)
-_VALUE = re.compile(r"\b(BPF_MAP_TYPE_\w+)\s*=\s*(\d+)")
+_VALUE = re.compile(r"\b([A-Z_][A-Z0-9_]*)\s*=\s*(-?\d+)")
+
+
+@lru_cache(maxsize=1)
+def _vmlinux_text() -> str:
+    from kptrdoc.toolchain import vmlinux_h
+
+    try:
+        return vmlinux_h().read_text(errors="replace")
+    except (KptrdocError, OSError):
+        return ""
+
+
+@lru_cache(maxsize=8)
+def enum_values(enum: str) -> dict[str, int]:
+    """``{"BPF_MAP_TYPE_ARRAY": 2, ...}`` for ``enum bpf_map_type``; empty if unknown."""
+    found = re.search(r"enum " + re.escape(enum) + r" \{(.*?)\};", _vmlinux_text(), re.S)
+    if found is None:
+        return {}
+    return {name: int(value) for name, value in _VALUE.findall(found.group(1))}
 
 
 @lru_cache(maxsize=1)
 def map_type_names() -> dict[int, str]:
     """``{2: "BPF_MAP_TYPE_ARRAY", ...}``; empty when ``vmlinux.h`` is unavailable."""
-    from kptrdoc.toolchain import vmlinux_h
-
-    try:
-        text = vmlinux_h().read_text(errors="replace")
-    except (KptrdocError, OSError):
-        return {}
-    found = _ENUM.search(text)
-    if found is None:
-        return {}
     names: dict[int, str] = {}
-    for name, value in _VALUE.findall(found.group(1)):
-        number = int(value)
+    for name, number in enum_values("bpf_map_type").items():
         if name.startswith("__MAX"):
             continue
         # Renamed values keep a *_DEPRECATED alias at the same number: prefer the live name.
@@ -41,14 +49,3 @@ def map_type_names() -> dict[int, str]:
 
 def map_type_name(number: int) -> str:
     return map_type_names().get(number, f"BPF_MAP_TYPE_{number}")
-
-
-def map_type_number(name: str) -> int:
-    for number, known in map_type_names().items():
-        if known == name:
-            return number
-    raise KeyError(name)
-
-
-def is_map_in_map(number: int) -> bool:
-    return map_type_name(number) in ("BPF_MAP_TYPE_ARRAY_OF_MAPS", "BPF_MAP_TYPE_HASH_OF_MAPS")

@@ -99,7 +99,7 @@ class SourceLine:
 @dataclass(frozen=True, slots=True)
 class Program:
     name: str
-    section: str
+    section: str  # as libbpf reports it: without the leading '?' of SEC("?...")
     prog_type: str | None  # "BPF_PROG_TYPE_TRACING"; None when libbpf knows no such SEC
     attach_type: str | None  # "BPF_TRACE_RAW_TP"; None when libbpf sets none
     sleepable: bool

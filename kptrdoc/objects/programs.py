@@ -80,7 +80,7 @@ def collect_programs(spec, elf: ElfObject, lines: dict[str, list[SourceLine]]) -
         out.append(
             Program(
                 name=sym.name,
-                section=sym.section,
+                section=sym.section.removeprefix("?"),
                 prog_type=kind.prog_type if kind else None,
                 attach_type=kind.attach_type if kind else None,
                 sleepable=kind.sleepable if kind else False,
