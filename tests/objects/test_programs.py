@@ -68,7 +68,7 @@ def test_sec_table_matches_libbpf(tmp_path):
 
 
 def test_programs_of_an_object(tmp_path):
-    """Names, sections, sizes and autoload agree with libbpf after open; subprograms are not programs."""
+    """Names, sections, sizes, autoload agree with libbpf after open; no subprograms."""
     src = tmp_path / "progs.bpf.c"
     src.write_text(
         '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include "kptrdoc.h"\n'

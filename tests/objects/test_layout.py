@@ -1,0 +1,66 @@
+"""Record layouts against pahole reading the same object's BTF."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from kptrdoc.objects import load_object
+
+FIXTURES = [
+    "maps",
+    "globals",
+    "special_kptr",
+    "special_untrusted",
+    "special_lock",
+    "special_graph",
+    "special_uptr",
+]
+MEMBER = re.compile(r"^\t\S.*?(\w+)(?:\[\d+\])*(?::\d+)?;\s+/\*\s+(\d+)(?::\s*\d+)?\s+(\d+)\s+\*/")
+HOLE = re.compile(r"^\t/\* XXX (\d+) bytes? hole")
+PADDING = re.compile(r"/\* padding: (\d+) \*/")
+
+
+def pahole(path, name: str) -> tuple[list[tuple[str, int, int]], list[tuple[str, int]], int]:
+    out = subprocess.run(
+        ["pahole", "-F", "btf", "-C", name, str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    members: list[tuple[str, int, int]] = []
+    holes: list[tuple[str, int]] = []
+    padding = 0
+    for line in out.splitlines():
+        if m := MEMBER.match(line):
+            members.append((m.group(1), int(m.group(2)), int(m.group(3))))
+        elif m := HOLE.match(line):
+            holes.append((members[-1][0], int(m.group(1))))
+        elif m := PADDING.search(line):
+            padding = int(m.group(1))
+    return members, holes, padding
+
+
+def _records(obj):
+    layouts = []
+    for m in obj.maps:
+        for layout in (m.key, m.value):
+            if layout is not None:
+                layouts.append(layout)
+    layouts += [v.layout for v in obj.globals if v.layout is not None]
+    return {
+        lay.type.removeprefix("struct "): lay for lay in layouts if lay.type.startswith("struct ")
+    }
+
+
+@pytest.mark.skipif(shutil.which("pahole") is None, reason="pahole is not installed")
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_layouts_match_pahole(compiled, fixture):
+    path = compiled(fixture)
+    records = _records(load_object(path))
+    assert records, "each fixture has at least one struct key, value or global"
+    for name, layout in records.items():
+        members, holes, padding = pahole(path, name)
+        assert [(f.name, f.offset, f.size) for f in layout.fields] == members, name
+        assert [(h.after, h.size) for h in layout.holes] == holes, name
+        assert layout.padding == padding, name
