@@ -219,7 +219,10 @@ def _run_kernel(
             error = _run_host(run_dir, limit)
         else:
             console = logs_dir() / f"{kernel.name}-{kernel.version}.console.log"
-            error = vm.boot(kernel, run_dir, console, limit).error
+            try:
+                error = vm.boot(kernel, run_dir, console, limit).error
+            except KptrdocError as exc:  # no initramfs for it, QEMU refused to start
+                error = f"kernel failed to boot: {exc}"
         if error is not None:
             verdict = res.NO_BOOT if error.startswith("kernel failed to boot") else res.LOADER_ERROR
             cells += _failure_cells(kernel, todo, verdict, error)

@@ -95,7 +95,7 @@ def _last_line(text: str) -> str:
 
 
 def _verdict(
-    console: str, status_file: Path, timed_out: float | None
+    console: str, status_file: Path, timed_out: float | None, returncode: int | None
 ) -> tuple[str | None, int | None]:
     """(error or None, exit status of run.sh) from what the guest left behind."""
     if status_file.exists():
@@ -116,7 +116,9 @@ def _verdict(
             f"kernel failed to boot: no progress {where} (killed after {timed_out:.0f} s)"
         ), None
     last = _last_line(console)
-    return f"kernel failed to boot: {last or 'QEMU exited without console output'}", None
+    if not last:
+        last = f"QEMU exited (status {returncode}) without any console output"
+    return f"kernel failed to boot: {last}", None
 
 
 def boot(kernel: Kernel, run_dir: Path, console_log: Path, timeout: float) -> Boot:
@@ -146,5 +148,5 @@ def boot(kernel: Kernel, run_dir: Path, console_log: Path, timeout: float) -> Bo
                 proc.kill()
             proc.wait()
     console = console_log.read_text(errors="replace")
-    error, status = _verdict(console, status_file, timed_out)
+    error, status = _verdict(console, status_file, timed_out, proc.returncode)
     return Boot(kernel, error, status, time.monotonic() - start, console_log)
