@@ -38,9 +38,9 @@ def _layout(layout, out: TextIO, indent: str) -> None:
         return
     holes = {h.after: h for h in layout.holes}
     for f in layout.fields:
-        bits = f":{f.bit_size} @bit {f.bit_offset % (8 * max(f.size, 1))}" if f.bitfield else ""
+        bits = f":{f.bit_size}  (bit {f.bit_offset % (8 * max(f.size, 1))})" if f.bitfield else ""
         mark = f"  [{f.special}]" if f.special else ""
-        out.write(f"{indent}{f.offset:>5} {f.size:>4}  {f.type} {f.name}{bits}{mark}\n")
+        out.write(f"{indent}{f.offset:>5} {f.size:>4}  {f.decl}{bits}{mark}\n")
         if f.name in holes:
             h = holes[f.name]
             out.write(f"{indent}{h.offset:>5} {h.size:>4}  /* hole */\n")
@@ -72,7 +72,9 @@ def write_summary(obj, out: TextIO) -> None:
         size = f"value_size {s.value_size}" if s.value_size is not None else "no map"
         out.write(f"  {s.name}  map {s.map_name or '-'}  {size}  flags {_flags(s.flags)}\n")
         for v in s.variables:
-            out.write(f"    {v.offset:>5} {v.size:>4}  {v.type} {v.name}  ({v.linkage})\n")
+            own = [f.kind for f in (v.layout.special if v.layout else ()) if f.path == v.name]
+            mark = f"  [{own[0]}]" if own else ""
+            out.write(f"    {v.offset:>5} {v.size:>4}  {v.type} {v.name}  ({v.linkage}){mark}\n")
             if v.layout is not None and v.layout.is_record:
                 _layout(v.layout, out, "        ")
     out.write(f"\nexterns ({len(obj.externs)})\n")

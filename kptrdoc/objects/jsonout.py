@@ -45,6 +45,7 @@ def fields_json(layout: Layout | None) -> list[dict]:
             "bit_size": f.bit_size,
             "bitfield": f.bitfield,
             "type": f.type,
+            "decl": f.decl,
             "special": f.special,
         }
         for f in layout.fields

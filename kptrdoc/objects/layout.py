@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kptrdoc.btf.types import Struct, Union
-from kptrdoc.objects.cdecl import type_name
+from kptrdoc.objects.cdecl import declaration, type_name
 from kptrdoc.objects.model import Hole, Layout, LayoutField, SpecialField
 from kptrdoc.objects.special import record_special_fields
 
@@ -47,6 +47,7 @@ def layout_of(spec, type_id: int, special: tuple[SpecialField, ...] | None = Non
                 bitfield=bool(m.bitfield_size),
                 type=type_name(spec, m.type),
                 type_id=m.type,
+                decl=declaration(spec, m.type, m.name),
                 special=own[0].kind if own else None,
             )
         )

@@ -48,6 +48,7 @@ class LayoutField:
     bitfield: bool
     type: str  # rendered as C ("struct bpf_cpumask __kptr *")
     type_id: int
+    decl: str  # the member declared in C ("struct bpf_cpumask __kptr *masks[3]")
     special: str | None  # the special kind when the member itself is one
 
 
