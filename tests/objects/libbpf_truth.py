@@ -67,6 +67,11 @@ def _lib() -> ctypes.CDLL:
         "bpf_program__expected_attach_type": (i, [p]),
         "bpf_program__insn_cnt": (ctypes.c_size_t, [p]),
         "bpf_program__autoload": (ctypes.c_bool, [p]),
+        "bpf_program__fd": (i, [p]),
+        "bpf_program__set_autoload": (i, [p, ctypes.c_bool]),
+        "bpf_program__set_log_buf": (i, [p, ctypes.c_char_p, ctypes.c_size_t]),
+        "bpf_program__set_log_level": (i, [p, u32]),
+        "bpf_prog_get_info_by_fd": (i, [i, p, ctypes.POINTER(u32)]),
         "bpf_map__name": (ctypes.c_char_p, [p]),
         "bpf_map__type": (i, [p]),
         "bpf_map__key_size": (u32, [p]),
@@ -114,6 +119,19 @@ class Loaded:
         if self.lib.bpf_map_get_info_by_fd(fd, buf, ctypes.byref(size)) != 0:
             raise OSError(ctypes.get_errno(), "bpf_map_get_info_by_fd")
         return int.from_bytes(bytes(buf[4:8]), "little")  # struct bpf_map_info: type, id
+
+    def program_id(self, name: str) -> int:
+        prog = self.lib.bpf_object__next_program(self.obj, None)
+        while prog:
+            if self.lib.bpf_program__name(prog).decode() == name:
+                buf = (ctypes.c_uint8 * 512)()
+                size = ctypes.c_uint32(512)
+                fd = self.lib.bpf_program__fd(prog)
+                if self.lib.bpf_prog_get_info_by_fd(fd, buf, ctypes.byref(size)) != 0:
+                    raise OSError(ctypes.get_errno(), "bpf_prog_get_info_by_fd")
+                return int.from_bytes(bytes(buf[4:8]), "little")  # struct bpf_prog_info: type, id
+            prog = self.lib.bpf_object__next_program(self.obj, prog)
+        raise KeyError(name)
 
     def maps(self) -> dict[str, LoadedMap]:
         lib = self.lib
@@ -203,6 +221,30 @@ def opened_programs(path: Path) -> dict[str, OpenedProgram]:
             )
             prog = lib.bpf_object__next_program(obj, prog)
         return out
+    finally:
+        lib.bpf_object__close(obj)
+
+
+def load_one(path: Path, program: str) -> tuple[int, str]:
+    """Load ``path`` with only ``program`` enabled: (0 or -errno, the verifier log)."""
+    lib = _lib()
+    opts = OpenOpts()
+    opts.sz = ctypes.sizeof(OpenOpts)
+    obj = lib.bpf_object__open_file(str(path).encode(), ctypes.byref(opts))
+    if not obj or lib.libbpf_get_error(obj):
+        raise OSError(ctypes.get_errno(), f"bpf_object__open_file({path}) failed")
+    log = ctypes.create_string_buffer(1 << 20)
+    try:
+        prog = lib.bpf_object__next_program(obj, None)
+        while prog:
+            mine = lib.bpf_program__name(prog).decode() == program
+            lib.bpf_program__set_autoload(prog, mine)
+            if mine:
+                lib.bpf_program__set_log_buf(prog, log, len(log))
+                lib.bpf_program__set_log_level(prog, 1)
+            prog = lib.bpf_object__next_program(obj, prog)
+        err = lib.bpf_object__load(obj)
+        return err, log.value.decode(errors="replace")
     finally:
         lib.bpf_object__close(obj)
 

@@ -26,8 +26,9 @@ def bpffs(tmp_path):
         subprocess.run(["umount", str(root)], check=True)
 
 
-def test_maps_match_libbpf(compiled, kernel, bpffs):
-    path = compiled("maps")
+@pytest.mark.parametrize("fixture", ["maps", "arena"])
+def test_maps_match_libbpf(compiled, kernel, bpffs, fixture):
+    path = compiled(fixture)
     obj = load_object(path)
     numbers = {v: k for k, v in map_type_names().items()}
     with loaded(path, pin_root=bpffs) as live:
@@ -47,12 +48,19 @@ def test_maps_match_libbpf(compiled, kernel, bpffs):
             assert (m.pinning is not None) == c.pinned, name
             if m.pinning:
                 assert c.pin_path == str(bpffs / name)
+        if fixture == "arena":
+            assert ours["arena"].map_extra == 1 << 44
+            return
         # initial slots: the kernel holds the ids of the maps kptrdoc names
         outer = ours["outer"]
         assert [(s.index, s.target) for s in outer.slots] == [(1, "inner_a"), (3, "inner_b")]
         for index in range(outer.max_entries):
             want = {s.index: created[s.target].id for s in outer.slots}.get(index)
             assert live.lookup_u32("outer", index) == want
+        jumps = ours["jumps"]
+        assert [(s.index, s.target) for s in jumps.slots] == [(1, "tail")]
+        assert live.lookup_u32("jumps", 1) == live.program_id("tail")
+        assert live.lookup_u32("jumps", 0) is None
     assert pins == ["pinned_hash"]
     assert not any(p.name == "pinned_hash" for p in Path(bpffs).iterdir()), "pin removed"
 

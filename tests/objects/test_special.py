@@ -11,8 +11,10 @@ be pahole's member offsets).
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from libbpf_truth import loaded
+from libbpf_truth import load_one, loaded
 from test_layout import pahole
 
 from kptrdoc.btf import Struct, parse_btf
@@ -72,6 +74,31 @@ def test_kernel_accepts_fields_where_we_mark_them(compiled, kernel, fixture):
     path = compiled(fixture)
     with loaded(path) as live:
         assert set(EXPECTED[fixture]) <= set(live.maps())
+
+
+@pytest.mark.parametrize(
+    ("program", "kind", "field"),
+    [("wrong_lock", "bpf_spin_lock", "lock"), ("wrong_timer", "bpf_timer", "box.timer")],
+)
+def test_verifier_names_the_offset_we_report(compiled, kernel, program, kind, field):
+    """A lock or timer call at the wrong address is refused with the kernel's own offset."""
+    path = compiled("special_lock")
+    ours = {f.path: f.offset for f in load_object(path).map("lock_timer").value.special}
+    err, log = load_one(path, program)
+    assert err != 0
+    found = re.search(rf"doesn't point to 'struct {kind}' that is at (\d+)", log)
+    assert found, log[-2000:]
+    assert int(found.group(1)) == ours[field]
+
+
+def test_kptr_xchg_needs_a_kptr(compiled, kernel):
+    """The same bpf_kptr_xchg that loads at 'mask' is refused at offset 0 (no kptr there)."""
+    path = compiled("special_kptr")
+    assert 0 not in {f.offset for f in load_object(path).map("kptrs").value.special}
+    err, log = load_one(path, "wrong_kptr")
+    assert err != 0
+    assert "off=0 doesn't point to kptr" in log, log[-2000:]
+    assert load_one(path, "use_kptrs")[0] == 0
 
 
 def test_nested_timer_and_node_type(compiled):
