@@ -29,6 +29,7 @@ def layout_json(layout: Layout | None) -> dict | None:
         "fields": fields_json(layout),
         "holes": [{"after": h.after, "offset": h.offset, "size": h.size} for h in layout.holes],
         "padding": layout.padding,
+        "packed": layout.packed,
         "special": [_special(f) for f in layout.special],
     }
 

@@ -1,11 +1,23 @@
-"""Record layouts as pahole shows them: member offsets, sizes, holes and padding."""
+"""Layouts of map keys, values and globals: the BTF reader's record layout
+(pahole's conventions) plus the kernel special fields and C declarations."""
 
 from __future__ import annotations
 
+from kptrdoc.btf.layout import record_layout
 from kptrdoc.btf.types import Struct, Union
 from kptrdoc.objects.cdecl import declaration, type_name
 from kptrdoc.objects.model import Hole, Layout, LayoutField, SpecialField
 from kptrdoc.objects.special import record_special_fields
+
+
+def _own_special(special: tuple[SpecialField, ...], name: str) -> str | None:
+    """The special kind of member ``name`` itself (or of its array elements)."""
+    if not name:
+        return None
+    for f in special:
+        if f.path == name or f.path.startswith(name + "["):
+            return f.kind
+    return None
 
 
 def layout_of(spec, type_id: int, special: tuple[SpecialField, ...] | None = None) -> Layout:
@@ -22,52 +34,32 @@ def layout_of(spec, type_id: int, special: tuple[SpecialField, ...] | None = Non
         special = record_special_fields(spec, rid)
     if not isinstance(record, (Struct, Union)):
         return Layout(type_name(spec, type_id), type_id, size, align, False, special=special)
-
-    fields: list[LayoutField] = []
-    holes: list[Hole] = []
-    end_bits = 0
-    prev: str | None = None
-    for m in record.members:
-        m_size = spec.size_of(m.type)
-        if m.bitfield_size:
-            unit = max(m_size, 1) * 8
-            offset = (m.bit_offset // unit) * m_size
-            bit_size = m.bitfield_size
-        else:
-            offset = m.bit_offset // 8
-            bit_size = m_size * 8
-        own = [f for f in special if f.path == m.name or f.path.startswith(m.name + "[")]
-        fields.append(
-            LayoutField(
-                name=m.name,
-                offset=offset,
-                size=m_size,
-                bit_offset=m.bit_offset,
-                bit_size=bit_size,
-                bitfield=bool(m.bitfield_size),
-                type=type_name(spec, m.type),
-                type_id=m.type,
-                decl=declaration(spec, m.type, m.name),
-                special=own[0].kind if own else None,
-            )
+    rec = record_layout(spec, rid)
+    fields = tuple(
+        LayoutField(
+            name=f.name,
+            offset=f.offset,
+            size=f.size,
+            bit_offset=f.bit_position,
+            bit_size=f.bit_size or 8 * f.size,
+            bitfield=f.is_bitfield,
+            type=type_name(spec, f.type_id),
+            type_id=f.type_id,
+            decl=declaration(spec, f.type_id, f.name),
+            special=_own_special(special, f.name),
         )
-        if isinstance(record, Struct):
-            gap = m.bit_offset // 8 - (end_bits + 7) // 8
-            if prev is not None and gap > 0:
-                holes.append(Hole(prev, (end_bits + 7) // 8, gap))
-            end_bits = max(end_bits, m.bit_offset + bit_size)
-        else:
-            end_bits = max(end_bits, bit_size)
-        prev = m.name
-    padding = max(0, record.size - (end_bits + 7) // 8) if record.members else 0
+        for f in rec.fields
+    )
+    holes = tuple(Hole(f.name, f.end, f.hole_after) for f in rec.fields if f.hole_after)
     return Layout(
         type_name(spec, type_id),
         type_id,
         size,
         align,
         True,
-        tuple(fields),
-        tuple(holes),
-        padding,
+        fields,
+        holes,
+        rec.padding,
         special,
+        rec.packed,
     )

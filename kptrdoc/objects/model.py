@@ -74,6 +74,7 @@ class Layout:
     holes: tuple[Hole, ...] = ()
     padding: int = 0  # bytes after the last member
     special: tuple[SpecialField, ...] = ()
+    packed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,7 +67,8 @@ def _struct(spec, t: Struct, base: int, prefix: str, level: int, out: list[Speci
     for m in t.members:
         if m.bit_offset % 8:
             continue
-        path = f"{prefix}.{m.name}" if prefix else m.name
+        # an anonymous struct/union member: its members belong to this record
+        path = ".".join(p for p in (prefix, m.name) if p)
         _member(spec, m.type, base + m.bit_offset // 8, path, level, out)
 
 
