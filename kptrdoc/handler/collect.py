@@ -16,9 +16,12 @@ Nothing here renders: the templates do.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
+import pickle
 import platform
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,10 +208,9 @@ def log_lines_with(log: str, msgs: list[str]) -> list[str]:
 # --------------------------------------------------------------------------
 
 
-def _tag_uses(obj_path: Path, tags: list[str], sample: str) -> list[TagUse]:
-    from kptrdoc.btf import Datasec, Struct, TypeTag, Union, Var, load_object_btf
+def _tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
+    from kptrdoc.btf import Datasec, Struct, TypeTag, Union, Var
 
-    spec, _ = load_object_btf(obj_path)
     uses: list[TagUse] = []
     wanted = set(tags)
     for t in spec:
@@ -242,10 +244,9 @@ def _step(t: Any) -> ChainStep:
     return ChainStep(t.kind_name, t.name, t.id)
 
 
-def _decl_tag_uses(obj_path: Path, tags: list[str], sample: str) -> list[TagUse]:
-    from kptrdoc.btf import DeclTag, load_object_btf
+def _decl_tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
+    from kptrdoc.btf import DeclTag
 
-    spec, _ = load_object_btf(obj_path)
     uses = []
     for t in spec:
         if isinstance(t, DeclTag) and t.name in tags:
@@ -342,11 +343,10 @@ def _globals_view(section: Any, sample: str, uid: str) -> MapView | None:
     return view
 
 
-def _expectations_from_btf(obj_path: Path) -> dict[str, dict]:
+def _expectations_from_btf(spec: Any) -> dict[str, dict]:
     """``kptrdoc:`` decl tags per program function, read with kptrdoc's BTF reader."""
-    from kptrdoc.btf import Func, load_object_btf
+    from kptrdoc.btf import Func
 
-    spec, _ = load_object_btf(obj_path)
     out: dict[str, dict] = {}
     for t in spec:
         if not isinstance(t, Func):
@@ -367,11 +367,10 @@ def _expectations_from_btf(obj_path: Path) -> dict[str, dict]:
     return out
 
 
-def _externs_from_btf(obj_path: Path, source: str) -> list[tuple[str, str]]:
+def _externs_from_btf(spec: Any, source: str) -> list[tuple[str, str]]:
     """Extern functions (kfuncs) of the object, with their declaration from the source."""
-    from kptrdoc.btf import Func, FuncLinkage, load_object_btf
+    from kptrdoc.btf import Func, FuncLinkage
 
-    spec, _ = load_object_btf(obj_path)
     found = []
     for t in spec:
         if isinstance(t, Func) and t.linkage == FuncLinkage.EXTERN:
@@ -404,39 +403,119 @@ def _msgs_in_order(msgs: list[str], log: str) -> list[str]:
 # The page
 # --------------------------------------------------------------------------
 
-_LOAD_MEMO: dict[tuple[str, str, str], Any] = {}
+CACHE_VERSION = "1"
 
 
-def _load(obj_path: Path, key: str, program: str) -> Any:
-    from kptrdoc.loader import load_program
+@dataclass
+class SampleEvidence:
+    """Everything one sample contributes to its page (what the on-disk cache holds)."""
 
-    memo_key = (key, program, os.uname().release)
-    if memo_key not in _LOAD_MEMO:
-        _LOAD_MEMO[memo_key] = load_program(obj_path, program)
-    return _LOAD_MEMO[memo_key]
+    view: SampleView
+    tag_uses: list[TagUse]
+    maps: list[MapView]
+    externs: list[ExternView]
+    problems: list[str]
+    collected_at: str
 
 
-def _sample(
-    path: Path, page: MacroPage, opts: CollectOptions, tags: tuple[list[str], list[str]]
-) -> SampleView:
+def _code_fingerprint() -> str:
+    """A digest of kptrdoc's own code: cached evidence is only reused by the same code."""
+    digest = hashlib.sha256(CACHE_VERSION.encode())
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _cache_path(obj_key: str, macro: str, tags: tuple[list[str], list[str]], load: bool) -> Path:
+    if not _FINGERPRINT:
+        _FINGERPRINT.append(_code_fingerprint())
+    uname = os.uname()
+    try:
+        libbpf_version = toolchain.libbpf().version
+    except KptrdocError:
+        libbpf_version = "?"
+    parts = [obj_key, macro, repr(tags), str(load), uname.release, uname.version,
+             libbpf_version, _FINGERPRINT[0]]  # fmt: skip
+    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return toolchain.cache_dir() / "site" / f"{key}.pickle"
+
+
+def _cache_enabled() -> bool:
+    return os.environ.get("KPTRDOC_SITE_CACHE", "1") not in ("0", "no", "false")
+
+
+def _read_cache(path: Path) -> SampleEvidence | None:
+    try:
+        with path.open("rb") as handle:
+            found = pickle.load(handle)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    return found if isinstance(found, SampleEvidence) else None
+
+
+def _write_cache(path: Path, evidence: SampleEvidence) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
+        pickle.dump(evidence, handle)
+    os.replace(tmp, path)
+
+
+def _object_spec(obj_path: Path) -> Any:
+    """The object's ``.BTF`` parsed by kptrdoc's BTF reader (only that section is read)."""
+    from elftools.elf.elffile import ELFFile
+
+    from kptrdoc.btf import parse_btf
+
+    with obj_path.open("rb") as handle:
+        section = ELFFile(handle).get_section_by_name(".BTF")
+        if section is None:
+            raise CollectError(f"{obj_path}: no .BTF section (compile with -g)")
+        return parse_btf(section.data())
+
+
+def sample_evidence(
+    path: Path, macro: str, opts: CollectOptions, tags: tuple[list[str], list[str]]
+) -> SampleEvidence:
+    """Compile, inspect and load one sample (or reuse what the cache has for the same inputs)."""
     from kptrdoc.compile import compile_sample
-    from kptrdoc.loader import list_programs
 
-    source = path.read_text(encoding="utf-8", errors="replace")
-    rel = f"{path.parent.name}/{path.name}"
-    view = SampleView(
-        name=path.name, path=rel, source=source, hl_lines=macro_lines(source, page.front.macro)
-    )
     try:
         obj = compile_sample(path)
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
+    cache = _cache_path(obj.key, macro, tags, opts.load) if _cache_enabled() else None
+    if cache is not None:
+        found = _read_cache(cache)
+        if found is not None and found.view.source == path.read_text(errors="replace"):
+            return found
+    evidence = _collect_sample(path, obj, macro, opts, tags)
+    if cache is not None and not evidence.problems:
+        _write_cache(cache, evidence)
+    return evidence
+
+
+def _collect_sample(
+    path: Path, obj: Any, macro: str, opts: CollectOptions, tags: tuple[list[str], list[str]]
+) -> SampleEvidence:
+    from kptrdoc.loader import list_programs, load_program
+
+    source = path.read_text(encoding="utf-8", errors="replace")
+    rel = f"{path.parent.name}/{path.name}"
+    view = SampleView(name=path.name, path=rel, source=source, hl_lines=macro_lines(source, macro))
+    evidence = SampleEvidence(view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"))
     clang = obj.clang_version
+    spec = _object_spec(obj.path)
     type_tags, decl_tags = tags
     if type_tags:
-        page.tag_uses += _tag_uses(obj.path, type_tags, path.name)
+        evidence.tag_uses += _tag_uses(spec, type_tags, path.name)
     if decl_tags:
-        page.tag_uses += _decl_tag_uses(obj.path, decl_tags, path.name)
+        evidence.tag_uses += _decl_tag_uses(spec, decl_tags, path.name)
 
     model_loader = _object_model_loader()
     model = None
@@ -444,27 +523,27 @@ def _sample(
         try:
             model = model_loader(obj.path)
         except KptrdocError as exc:
-            page.problems.append(f"{rel}: the object model could not read it: {exc}")
+            evidence.problems.append(f"{rel}: the object model could not read it: {exc}")
     else:
-        page.problems.append(
-            "the object model (kptrdoc.objects) is not available yet: no map layouts or externs"
+        evidence.problems.append(
+            "the object model (kptrdoc.objects) is not available: no map layouts"
         )
     if model is None:
-        for name, signature in _externs_from_btf(obj.path, source):
-            _add_extern(page, ExternView(name, "kfunc", signature, [path.name]), path.name)
-    if model is not None:
+        for name, signature in _externs_from_btf(spec, source):
+            evidence.externs.append(ExternView(name, "kfunc", signature, [path.name]))
+    else:
         for m in model.maps:
             uid = re.sub(r"\W", "-", f"{path.stem}-{m.name}")
-            page.maps.append(_map_view(m, path.name, uid))
+            evidence.maps.append(_map_view(m, path.name, uid))
         for section in model.data_sections:
             uid = re.sub(r"\W", "-", f"{path.stem}-{section.name}")
             data_map = _globals_view(section, path.name, uid)
             if data_map is not None:
-                page.maps.append(data_map)
+                evidence.maps.append(data_map)
         for ext in model.externs:
-            _add_extern(page, ExternView(ext.name, ext.kind, ext.signature, [path.name]), path.name)
+            evidence.externs.append(ExternView(ext.name, ext.kind, ext.signature, [path.name]))
 
-    expectations = _expectations_from_btf(obj.path)
+    expectations = _expectations_from_btf(spec)
     if model is not None:
         for prog in model.programs:
             e = prog.expect
@@ -488,9 +567,9 @@ def _sample(
         )
         if opts.load:
             try:
-                result = _load(obj.path, obj.key, info.name)
+                result = load_program(obj.path, info.name)
             except KptrdocError as exc:
-                page.problems.append(f"{rel}: {info.name} was not loaded: {exc}")
+                evidence.problems.append(f"{rel}: {info.name} was not loaded: {exc}")
                 result = None
             if result is not None:
                 prog.verifier = _verifier(result, clang, prog)
@@ -502,7 +581,14 @@ def _sample(
             count = len(text.splitlines())
             prog.hl_lines = [n - first + 1 for n in view.hl_lines if first <= n < first + count]
         view.programs.append(prog)
-    return view
+    return evidence
+
+
+def _now() -> _dt.datetime:
+    date = os.environ.get("SOURCE_DATE_EPOCH")
+    if date and date.isdigit():
+        return _dt.datetime.fromtimestamp(int(date), _dt.UTC)
+    return _dt.datetime.now(_dt.UTC)
 
 
 def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
@@ -534,7 +620,7 @@ def _related(names: list[str], samples_dir: Path, identifier: str) -> list[Relat
     return links
 
 
-def provenance(clang: str = "") -> Provenance:
+def provenance(clang: str = "", verified: str = "") -> Provenance:
     try:
         libbpf_version = toolchain.libbpf().version
     except KptrdocError:
@@ -544,17 +630,14 @@ def provenance(clang: str = "") -> Provenance:
             clang = toolchain.clang_version()
         except KptrdocError:
             clang = "?"
-    date = os.environ.get("SOURCE_DATE_EPOCH")
-    when = (
-        _dt.datetime.fromtimestamp(int(date), _dt.UTC) if date and date.isdigit()
-        else _dt.datetime.now(_dt.UTC)
-    )  # fmt: skip
+    date = _now().strftime("%Y-%m-%d %H:%M UTC")
     return Provenance(
-        date=when.strftime("%Y-%m-%d %H:%M UTC"),
+        date=date,
         kernel=os.uname().release,
         libbpf=libbpf_version,
         clang=clang,
         machine=platform.machine(),
+        verified=verified or date,
     )
 
 
@@ -581,10 +664,18 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     sources = sorted(folder.glob("*.bpf.c"))
     if not sources:
         raise CollectError(f"{folder}: no *.bpf.c sample in the folder")
+    collected = []
     for path in sources:
-        page.samples.append(_sample(path, page, opts, tags))
+        evidence = sample_evidence(path, front.macro, opts, tags)
+        page.samples.append(evidence.view)
+        page.tag_uses += evidence.tag_uses
+        page.maps += evidence.maps
+        for ext in evidence.externs:
+            _add_extern(page, ExternView(ext.name, ext.kind, ext.signature, [path.name]), path.name)
+        page.problems += [p for p in evidence.problems if p not in page.problems]
+        collected.append(evidence.collected_at)
     page.related = _related(front.related, opts.samples_dir, identifier)
     clang = next((p.verifier.clang_version for s in page.samples for p in s.programs
                   if p.verifier), "")  # fmt: skip
-    page.provenance = provenance(clang)
+    page.provenance = provenance(clang, min(collected) if collected else "")
     return page

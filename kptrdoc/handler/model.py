@@ -192,6 +192,8 @@ class Provenance:
     libbpf: str
     clang: str
     machine: str = ""
+    verified: str = ""
+    """When the samples were compiled and loaded (cached evidence keeps its own date)."""
 
 
 @dataclass

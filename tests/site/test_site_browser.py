@@ -1,0 +1,118 @@
+"""The built ``__kptr`` page in a real browser (Debian's Chromium driven by Playwright).
+
+The site is served by http.server on localhost; the page must render with
+its SVG visible, its code highlighted, no console error, and the site's
+search must find it. Screenshots (light and dark) go to the test's
+temporary directory; their paths are printed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("KPTRDOC_CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found: apt-get install chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, url: str, scheme: str = "light"):
+    """A new page at ``url`` with its console errors and failed requests recorded."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page.kd_errors = []
+    page.on("console", lambda m: page.kd_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.kd_errors.append(str(e)))
+    page.on("requestfailed", lambda r: page.kd_errors.append(f"request failed: {r.url}"))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_kptr_page_renders(browser, site_url: str, scheme: str, tmp_path_factory) -> None:
+    page = open_page(browser, f"{site_url}/macros/__kptr/", scheme)
+    try:
+        assert "__kptr" in page.title()
+        assert page.locator("h1").first.inner_text().strip().startswith("__kptr")
+        for anchor in ("definition", "example", "map-layouts", "verifier", "common-mistakes"):
+            assert page.locator(f"#{anchor}").count() == 1, anchor
+
+        svg = page.locator(".kd-diagram svg").first
+        svg.scroll_into_view_if_needed()
+        assert svg.is_visible()
+        box = svg.bounding_box()
+        assert box is not None and box["width"] > 0 and box["height"] > 0
+        kptr_rect = page.locator('.kd-diagram svg g[data-kind="kptr"] rect').first
+        assert kptr_rect.bounding_box()["width"] > 0
+
+        # Pygments tokens and the highlighted lines of the example
+        assert page.locator("#example ~ div.highlight .hll, .highlight .hll").count() > 0
+        keyword = page.locator(".highlight code .k, .highlight code .kt").first
+        assert keyword.count() == 1 and keyword.is_visible()
+        colour = keyword.evaluate("e => getComputedStyle(e).color")
+        plain = page.locator(".highlight code").first.evaluate("e => getComputedStyle(e).color")
+        assert colour != plain, "keywords are not coloured: no syntax highlighting"
+
+        out = tmp_path_factory.mktemp("screenshots") / f"kptr-{scheme}.png"
+        page.screenshot(path=str(out), full_page=True)
+        page.locator("#map-layouts").scroll_into_view_if_needed()
+        page.screenshot(path=str(out.with_name(f"kptr-{scheme}-maps.png")))
+        print(f"screenshot: {out}")
+        assert out.stat().st_size > 10_000
+        assert page.kd_errors == []
+    finally:
+        page.close()
+
+
+def test_search_finds_the_page(browser, site_url: str) -> None:
+    page = open_page(browser, f"{site_url}/")
+    try:
+        page.locator("label.md-search__icon, .md-search__input").first.click()
+        page.locator("input.md-search__input").press_sequentially("kptr", delay=50)
+        result = page.locator('.md-search-result__item a[href*="macros/__kptr/"]').first
+        result.wait_for(state="attached", timeout=15_000)
+        assert page.locator(".md-search-result__item").count() > 0
+        assert page.kd_errors == []
+    finally:
+        page.close()
+
+
+def test_no_console_errors_on_other_pages(browser, site_url: str, built_site: Path) -> None:
+    for path in ("", "macros/", "contributing/", "reference/kptrdoc.headers/"):
+        page = open_page(browser, f"{site_url}/{path}")
+        try:
+            assert page.kd_errors == [], path
+        finally:
+            page.close()

@@ -1,0 +1,114 @@
+"""The built site: ``mkdocs build --strict`` and what the ``__kptr`` page must show."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def page_text(markup: str) -> str:
+    parser = _Text()
+    parser.feed(markup)
+    return "".join(parser.parts)
+
+
+def table_rows(markup: str, css: str) -> list[str]:
+    """The rows of the handler table whose wrapper has class ``css``."""
+    match = re.search(rf'class="md-typeset__table {css}">(.*?)</table>', markup, re.S)
+    assert match, f"no {css} table on the page"
+    return re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1), re.S)
+
+
+def test_pages_exist(built_site) -> None:
+    for page in ("index.html", "macros/__kptr/index.html", "macros/index.html",
+                 "contributing/index.html", "reference/index.html"):  # fmt: skip
+        assert (built_site / page).is_file(), page
+    assert list((built_site / "reference").glob("kptrdoc.headers/index.html"))
+
+
+def test_definition(kptr_page) -> None:
+    assert 'btf_type_tag("kptr")' in kptr_page
+    assert re.search(r"bpf_helpers\.h:\d+", kptr_page)
+
+
+def test_history_shows_kptr_ref_in_1_1(kptr_page) -> None:
+    rows = table_rows(kptr_page, "kd-history")
+    old = [r for r in rows if "<strong>1.1." in r]
+    assert old, "no libbpf 1.1 row in the history table"
+    assert "__kptr_ref" in old[0]
+    newer = [r for r in rows if re.search(r"<strong>1\.[5-9]\.", r)]
+    assert newer and all("__kptr_ref" not in r and "__kptr_untrusted" in r for r in newer)
+
+
+def test_map_layout(kptr_page) -> None:
+    assert "cpumask_map" in kptr_page
+    assert "BPF_MAP_TYPE_ARRAY" in kptr_page
+    assert "65536" in kptr_page
+    rows = table_rows(kptr_page, "kd-record")
+    cpumask = [r for r in rows if "<code>cpumask</code>" in r]
+    assert cpumask, "no cpumask row in the value record table"
+    cells = re.findall(r"<td>(.*?)</td>", cpumask[0], re.S)
+    assert cells[0] == "0" and cells[1] == "8"
+    assert ">kptr<" in cpumask[0]
+    assert "<svg" in kptr_page
+    assert re.search(
+        r'data-offset="0" data-size="8" data-kind="kptr" data-name="cpumask"', kptr_page
+    )
+
+
+def test_compiler_chain(kptr_page) -> None:
+    text = page_text(kptr_page)
+    assert re.search(
+        r"STRUCT cpumask_map_value \[\d+\]\s*→\s*member cpumask\s*→\s*PTR \[\d+\]\s*→\s*"
+        r"TYPE_TAG 'kptr' \[\d+\]\s*→\s*STRUCT bpf_cpumask \[\d+\]",
+        text,
+    ), "the BTF chain of cpumask_map_value.cpumask is not on the page"
+
+
+def test_verifier_and_mistakes(kptr_page) -> None:
+    assert "store to referenced kptr disallowed" in kptr_page
+    assert "Unreleased reference" in kptr_page
+    assert os.uname().release in kptr_page
+    text = page_text(kptr_page)
+    assert "instructions processed" in text
+    assert re.search(r"libbpf \d+\.\d+\.\d+", text) and re.search(r"clang \d+\.\d+", text)
+    assert '<details class="note">' in kptr_page
+
+
+def test_example_highlights_the_macro(kptr_page) -> None:
+    example = kptr_page.split('id="example"', 1)[1].split('id="what-the-compiler-emits"', 1)[0]
+    highlighted = re.findall(r'<span class="hll">(.*?)</span>\n?</span>', example, re.S)
+    assert highlighted, "no highlighted line in the example"
+    assert any("__kptr" in html.unescape(page_text(h)) for h in highlighted)
+
+
+def test_provenance_and_no_problems(kptr_page) -> None:
+    text = page_text(kptr_page)
+    assert "Provenance" in text and "Page generated" in text
+    assert re.search(
+        r"loaded into Linux \S+ \(\w+\) through libbpf [\d.]+ on \d{4}-\d\d-\d\d", text
+    )
+    assert "Incomplete evidence" not in text
+
+
+def test_coverage_page(built_site) -> None:
+    text = page_text((built_site / "macros" / "index.html").read_text())
+    assert re.search(r"\d+ of \d+ public macros have a page", text)
+
+
+@pytest.mark.parametrize("needle", ["api.github.com", "fonts.googleapis.com"])
+def test_no_network_assets(kptr_page, needle) -> None:
+    assert needle not in kptr_page

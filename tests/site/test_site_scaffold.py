@@ -1,0 +1,47 @@
+"""``kptrdoc new``: a folder that compiles and loads, and clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kptrdoc.cli import main
+
+
+def test_new_scaffolds_a_sample_that_compiles(tmp_path: Path, releases, capsys) -> None:
+    from kptrdoc import headers
+    from kptrdoc.compile import compile_sample
+    from kptrdoc.handler.readme import read_readme
+    from kptrdoc.loader import kernel_access, list_programs, load_program
+
+    assert main(["new", "__percpu_kptr", "--samples-dir", str(tmp_path)]) == 0
+    folder = tmp_path / "__percpu_kptr"
+    front, prose = read_readme(folder)
+    assert front.macro == "__percpu_kptr" and front.header == "bpf_helpers.h"
+    assert prose.strip()
+    headers.check_since(
+        front.macro, front.since, headers.history(front.macro), folder / "README.md"
+    )
+    (sample,) = folder.glob("*.bpf.c")
+    assert "__success" in sample.read_text()
+    obj = compile_sample(sample)
+    (program,) = list_programs(obj.path)
+    if kernel_access():
+        pytest.skip(f"compiled; not loaded: {kernel_access()}")
+    assert load_program(obj.path, program.name).verdict == "loaded"
+
+
+def test_new_refuses_a_non_macro(tmp_path: Path, releases, capsys) -> None:
+    assert main(["new", "not_a_libbpf_macro", "--samples-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "not_a_libbpf_macro" in err and "not a macro" in err
+    assert not (tmp_path / "not_a_libbpf_macro").exists()
+
+
+def test_new_refuses_an_existing_folder(tmp_path: Path, releases, capsys) -> None:
+    (tmp_path / "__kptr").mkdir()
+    assert main(["new", "__kptr", "--samples-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "already exists" in err and len(err.splitlines()) == 1
