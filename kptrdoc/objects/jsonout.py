@@ -151,4 +151,5 @@ def object_json(obj: BpfObject) -> dict:
         "globals": [global_json(v) for v in obj.globals],
         "externs": [extern_json(e) for e in obj.externs],
         "notes": list(obj.notes),
+        "problems": list(obj.problems),
     }

@@ -15,14 +15,21 @@ from kptrdoc.objects.model import BpfObject, ObjectError
 from kptrdoc.objects.programs import collect_programs
 
 
-def load_object(path: str | Path) -> BpfObject:
-    """Read programs, maps, globals and externs of the object at ``path``."""
+def load_object(path: str | Path, strict: bool = True) -> BpfObject:
+    """Read programs, maps, globals and externs of the object at ``path``.
+
+    ``strict`` (the default) raises :class:`ObjectError` for a malformed map
+    definition, as libbpf refuses to open such an object; otherwise the map is
+    left out and its message kept in ``problems`` (for pages that show a
+    mistake libbpf rejects).
+    """
     path = Path(path)
     elf = ElfObject.open(path)
     if elf.machine != "EM_BPF":
         raise ObjectError(f"{path}: not a BPF object (machine {elf.machine})")
     raw = elf.btf
     notes: list[str] = []
+    problems: list[str] = []
     spec = None
     if raw is None:
         notes.append("no .BTF section: compile with -g for maps, types and expectations")
@@ -32,7 +39,7 @@ def load_object(path: str | Path) -> BpfObject:
         except BTFError as exc:
             raise ObjectError(f"{path}: .BTF: {exc}") from None
     try:
-        maps = parse_maps(spec, elf)
+        maps = parse_maps(spec, elf, None if strict else problems)
         data_sections = global_sections(spec, elf)
         externs, extern_sections = collect_externs(spec, elf)
         lines = line_info(spec, elf, notes)
@@ -51,4 +58,5 @@ def load_object(path: str | Path) -> BpfObject:
         data_sections=tuple(data_sections + extern_sections),
         externs=tuple(externs),
         notes=tuple(notes),
+        problems=tuple(problems),
     )

@@ -255,8 +255,12 @@ def _to_model(spec, name: str, d: _Def, offset: int, slots: tuple[MapSlot, ...])
     )
 
 
-def parse_maps(spec, elf: ElfObject) -> list[MapDef]:
-    """Every map defined in ``.maps``, in section order."""
+def parse_maps(spec, elf: ElfObject, problems: list[str] | None = None) -> list[MapDef]:
+    """Every map defined in ``.maps``, in section order.
+
+    A malformed definition raises :class:`ObjectError`; with ``problems`` given,
+    its one-line message is appended there instead and the map is left out.
+    """
     if spec is None:
         return []
     secs = spec.by_name(".maps", Datasec)
@@ -273,12 +277,17 @@ def parse_maps(spec, elf: ElfObject) -> list[MapDef]:
         sym = symbols.get(var.name)
         offset = sym.value if sym is not None else vsi.offset
         struct = spec.type(spec.strip(var.type))
-        if not isinstance(struct, Struct):
-            raise parser.fail(
-                var.name, f"the definition must be a struct; found {parser.kind(struct)}"
-            )
-        size = sym.size if sym is not None and sym.size else struct.size
-        found.append((var.name, parser.parse(var.name, struct), offset, size))
+        try:
+            if not isinstance(struct, Struct):
+                raise parser.fail(
+                    var.name, f"the definition must be a struct; found {parser.kind(struct)}"
+                )
+            size = sym.size if sym is not None and sym.size else struct.size
+            found.append((var.name, parser.parse(var.name, struct), offset, size))
+        except ObjectError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
 
     slots: dict[str, list[MapSlot]] = {name: [] for name, *_ in found}
     for rel in elf.relocations.get(".maps", ()):
@@ -291,9 +300,10 @@ def parse_maps(spec, elf: ElfObject) -> list[MapDef]:
                 slots[name].append(MapSlot(index, target))
                 break
         else:
-            raise ObjectError(
-                f"{where}: .maps relocation at {rel.offset} to '{target}' is in no map"
-            )
+            problem = f"{where}: .maps relocation at {rel.offset} to '{target}' is in no map"
+            if problems is None:
+                raise ObjectError(problem)
+            problems.append(problem)
     return [
         _to_model(spec, name, d, offset, tuple(sorted(slots[name], key=lambda s: s.index)))
         for name, d, offset, _ in found

@@ -186,6 +186,7 @@ class BpfObject:
     data_sections: tuple[DataSection, ...]
     externs: tuple[Extern, ...]
     notes: tuple[str, ...] = field(default=())
+    problems: tuple[str, ...] = field(default=())  # malformed maps, with strict=False
 
     @property
     def globals(self) -> tuple[GlobalVar, ...]:

@@ -8,6 +8,8 @@ import sys
 import pytest
 from conftest import compile_fixture
 
+from kptrdoc.objects import ObjectError, load_object
+
 HEADER = '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n'
 FOOTER = 'char LICENSE[] SEC("license") = "GPL";\n'
 
@@ -65,6 +67,23 @@ def test_malformed_map(tmp_path, case):
         assert f"map '{map_name}'" in lines[0]
         assert str(obj) in lines[0]
         assert words in lines[0]
+
+
+def test_lenient_load_keeps_the_good_maps(tmp_path):
+    body = "".join(CASES[c][0] for c in ("uint_not_array", "no_type"))
+    body += (
+        "struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1);"
+        ' __type(key, int); __type(value, int); } fine SEC(".maps");\n'
+    )
+    src = tmp_path / "mixed.bpf.c"
+    src.write_text(HEADER + body + FOOTER)
+    obj_path = compile_fixture(src, tmp_path)
+    with pytest.raises(ObjectError, match="map 'bad_uint'"):
+        load_object(obj_path)
+    obj = load_object(obj_path, strict=False)
+    assert [m.name for m in obj.maps] == ["fine"]
+    assert len(obj.problems) == 2
+    assert "map 'bad_uint'" in obj.problems[0] and "map 'untyped'" in obj.problems[1]
 
 
 def test_not_an_object(tmp_path):
