@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from objects_support import FIXTURES, compile_fixture
 
 # The fixtures are inputs of these tests, not samples: keep the kptrdoc pytest
 # plugin from turning their programs into sample items.
@@ -19,33 +17,6 @@ def _skip_or_fail(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true turns this skip into a failure)")
     pytest.skip(reason)
-
-
-def compile_fixture(src: Path, out_dir: Path, extra: list[str] | None = None) -> Path:
-    from kptrdoc.toolchain import clang, libbpf, vmlinux_h
-
-    out = out_dir / (src.name.removesuffix(".c") + ".o")
-    cmd = [
-        str(clang()),
-        "-g",
-        "-O2",
-        "-target",
-        "bpf",
-        "-D__TARGET_ARCH_x86",
-        "-I",
-        str(libbpf().include_dir),
-        "-I",
-        str(vmlinux_h().parent),
-        *(extra or []),
-        "-c",
-        str(src),
-        "-o",
-        str(out),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise AssertionError(f"clang failed on {src.name}:\n{proc.stderr}")
-    return out
 
 
 @pytest.fixture(scope="session")

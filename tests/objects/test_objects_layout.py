@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 
 import pytest
+from objects_support import pahole
 
 from kptrdoc.objects import load_object
 
@@ -19,26 +18,6 @@ FIXTURES = [
     "special_graph",
     "special_uptr",
 ]
-MEMBER = re.compile(r"^\t\S.*?(\w+)(?:\[\d+\])*(?::\d+)?;\s+/\*\s+(\d+)(?::\s*\d+)?\s+(\d+)\s+\*/")
-HOLE = re.compile(r"^\t/\* XXX (\d+) bytes? hole")
-PADDING = re.compile(r"/\* padding: (\d+) \*/")
-
-
-def pahole(path, name: str) -> tuple[list[tuple[str, int, int]], list[tuple[str, int]], int]:
-    out = subprocess.run(
-        ["pahole", "-F", "btf", "-C", name, str(path)], capture_output=True, text=True, check=True
-    ).stdout
-    members: list[tuple[str, int, int]] = []
-    holes: list[tuple[str, int]] = []
-    padding = 0
-    for line in out.splitlines():
-        if m := MEMBER.match(line):
-            members.append((m.group(1), int(m.group(2)), int(m.group(3))))
-        elif m := HOLE.match(line):
-            holes.append((members[-1][0], int(m.group(1))))
-        elif m := PADDING.search(line):
-            padding = int(m.group(1))
-    return members, holes, padding
 
 
 def _records(obj):

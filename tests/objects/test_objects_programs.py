@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import compile_fixture
 from libbpf_truth import opened_programs
+from objects_support import compile_fixture
 
 from kptrdoc.objects import load_object, parse_expectations, program_kind
 from kptrdoc.objects.kernel_enums import enum_values

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import compile_fixture
+from objects_support import compile_fixture
 
 from kptrdoc.objects import ObjectError, load_object
 

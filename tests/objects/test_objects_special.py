@@ -15,7 +15,7 @@ import re
 
 import pytest
 from libbpf_truth import load_one, loaded
-from test_layout import pahole
+from objects_support import pahole
 
 from kptrdoc.btf import Struct, parse_btf
 from kptrdoc.elf import ElfObject
