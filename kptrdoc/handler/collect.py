@@ -16,6 +16,7 @@ Nothing here renders: the templates do.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import os
 import pickle
@@ -104,6 +105,7 @@ def _history(hist: headers.History) -> list[HistoryRow]:
             location=e.location,
             text=e.text,
             line=e.definitions[0].line if e.definitions else 0,
+            count=len(e.definitions),
             siblings=list(e.siblings),
             siblings_added=list(e.siblings_added),
             siblings_removed=list(e.siblings_removed),
@@ -273,6 +275,50 @@ def _object_model_loader() -> Callable[[Path], Any] | None:
     return load_object
 
 
+@functools.lru_cache(maxsize=1)
+def _map_flag_bits() -> tuple[tuple[str, int], ...]:
+    """The kernel's map flags (the enum holding ``BPF_F_NO_PREALLOC``), from its ``vmlinux.h``."""
+    try:
+        text = toolchain.vmlinux_h().read_text(errors="replace")
+    except (KptrdocError, OSError):
+        return ()
+    for body in re.findall(r"enum \{(.*?)\};", text, re.S):
+        if "BPF_F_NO_PREALLOC" in body:
+            return tuple((n, int(v)) for n, v in re.findall(r"\b(BPF_F_\w+) = (\d+)", body))
+    return ()
+
+
+def flag_names(flags: int) -> list[str]:
+    """``BPF_F_*`` names of the bits of ``flags`` (a bit the kernel does not name: as hex)."""
+    names, left = [], flags
+    for name, bit in _map_flag_bits():
+        if bit and flags & bit == bit:
+            names.append(name)
+            left &= ~bit
+    if left:
+        names.append(hex(left))
+    return names
+
+
+def _holes(rows: list[FieldRow], size: int) -> list[tuple[int, int]]:
+    holes, cursor = [], 0
+    for row in sorted(rows, key=lambda r: r.offset):
+        if row.offset > cursor:
+            holes.append((cursor, row.offset - cursor))
+        cursor = max(cursor, row.offset + row.size)
+    if size > cursor:
+        holes.append((cursor, size - cursor))
+    return holes
+
+
+def _record_holes(layout: Any) -> list[tuple[int, int]]:
+    """Holes between members and the padding after the last one, as (offset, size)."""
+    holes = [(h.offset, h.size) for h in layout.holes]
+    if layout.padding:
+        holes.append((layout.size - layout.padding, layout.padding))
+    return holes
+
+
 def _field_rows(layout: Any) -> list[FieldRow]:
     specials = {s.path: s.kind for s in getattr(layout, "special", ())}
     rows = []
@@ -304,8 +350,9 @@ def _map_view(m: Any, sample: str, uid: str) -> MapView:
         key_type=m.key.type if m.key is not None else "",
         value_type=value.type if value is not None else "",
         pinning=m.pinning,
+        flag_names=flag_names(m.flags),
         fields=fields,
-        holes=[(h.offset, h.size) for h in getattr(value, "holes", ())] if value else [],
+        holes=_record_holes(value) if fields else [],
         sample=sample,
     )
     if fields:
@@ -327,7 +374,7 @@ def _globals_view(section: Any, sample: str, uid: str) -> MapView | None:
             special = next((s.kind for s in layout.special if s.path in ("", var.name)), None)
         rows.append(FieldRow(var.offset, var.size, var.name, var.type, special))
     view = MapView(
-        name=section.map_name,
+        name=section.name,
         type="BPF_MAP_TYPE_ARRAY",
         key_size=4,
         value_size=section.value_size,
@@ -335,6 +382,8 @@ def _globals_view(section: Any, sample: str, uid: str) -> MapView | None:
         flags=section.flags,
         value_type=section.name,
         fields=rows,
+        holes=_holes(rows, section.value_size),
+        flag_names=flag_names(section.flags),
         sample=sample,
         kind="global",
     )

@@ -31,6 +31,8 @@ class HistoryRow:
     location: str
     text: str
     line: int = 0
+    count: int = 0
+    """How many definitions the release has (several under ``#if`` branches)."""
     siblings: list[str] = field(default_factory=list)
     siblings_added: list[str] = field(default_factory=list)
     siblings_removed: list[str] = field(default_factory=list)
@@ -111,6 +113,7 @@ class MapView:
     key_type: str = ""
     value_type: str = ""
     pinning: str | None = None
+    flag_names: list[str] = field(default_factory=list)
     fields: list[FieldRow] = field(default_factory=list)
     holes: list[tuple[int, int]] = field(default_factory=list)
     svg: str = ""

@@ -87,7 +87,7 @@ def test_kptr_page_renders(browser, site_url: str, scheme: str, tmp_path_factory
 
         out = tmp_path_factory.mktemp("screenshots") / f"kptr-{scheme}.png"
         page.screenshot(path=str(out), full_page=True)
-        page.locator("#map-layouts").scroll_into_view_if_needed()
+        page.locator(".kd-diagram").first.evaluate("e => e.scrollIntoView({block: 'center'})")
         page.screenshot(path=str(out.with_name(f"kptr-{scheme}-maps.png")))
         print(f"screenshot: {out}")
         assert out.stat().st_size > 10_000
