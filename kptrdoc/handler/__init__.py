@@ -40,6 +40,7 @@ SECTIONS = (
     "emits",
     "maps",
     "verifier",
+    "kernels",
     "mistakes",
     "externs",
     "related",

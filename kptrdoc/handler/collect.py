@@ -37,6 +37,10 @@ from kptrdoc.handler.model import (
     ExternView,
     FieldRow,
     HistoryRow,
+    KernelCell,
+    KernelColumn,
+    KernelMatrix,
+    KernelRow,
     MacroPage,
     MapView,
     ProgramView,
@@ -64,6 +68,8 @@ class CollectOptions:
     """Load the programs into the running kernel (off: no verifier section data)."""
     history: bool = True
     check_since: bool = True
+    matrix: bool = True
+    """Show what ``make matrix`` recorded for the samples (read only, nothing is booted)."""
 
 
 # --------------------------------------------------------------------------
@@ -465,6 +471,7 @@ class SampleEvidence:
     externs: list[ExternView]
     problems: list[str]
     collected_at: str
+    object_path: str = ""
 
 
 def _code_fingerprint() -> str:
@@ -557,7 +564,9 @@ def _collect_sample(
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
     view = SampleView(name=path.name, path=rel, source=source, hl_lines=macro_lines(source, macro))
-    evidence = SampleEvidence(view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"))
+    evidence = SampleEvidence(
+        view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"), str(obj.path)
+    )
     clang = obj.clang_version
     spec = _object_spec(obj.path)
     type_tags, decl_tags = tags
@@ -669,6 +678,49 @@ def _related(names: list[str], samples_dir: Path, identifier: str) -> list[Relat
     return links
 
 
+def _matrix(macro: str, objects: dict[Path, str], page: MacroPage) -> KernelMatrix | None:
+    """The matrix facts recorded for the page's objects (``kptrdoc.matrix.page_facts``)."""
+    try:
+        from kptrdoc.matrix import page_facts
+
+        facts = page_facts(macro, list(objects), objects)
+    except ImportError:
+        return None
+    except KptrdocError as exc:
+        page.problems.append(f"kernel matrix: {exc}")
+        return None
+    matrix = KernelMatrix(
+        statement=str(facts.get("statement", "")),
+        minimum=facts.get("minimum"),
+        kernels=[
+            KernelColumn(str(k["id"]), str(k.get("label") or k.get("name")), str(k.get("release")))
+            for k in facts.get("kernels", [])
+        ],
+        missing=[str(m) for m in facts.get("missing", [])],
+        problems=[str(p) for p in facts.get("problems", [])],
+    )
+    for row in facts.get("rows", []):
+        cells = {
+            str(kid): KernelCell(
+                verdict=str(c.get("verdict", "")),
+                short=str(c.get("short", "")),
+                reason=str(c.get("reason", "") or ""),
+                kernel_release=str(c.get("kernel_release", "") or ""),
+                status=str(c.get("status", "") or ""),
+            )
+            for kid, c in (row.get("cells") or {}).items()
+        }
+        matrix.rows.append(
+            KernelRow(
+                sample=str(row.get("source", "")),
+                program=str(row.get("program", "")),
+                expect=str(row.get("expect") or ""),
+                cells=cells,
+            )
+        )
+    return matrix
+
+
 def provenance(clang: str = "", verified: str = "") -> Provenance:
     try:
         libbpf_version = toolchain.libbpf().version
@@ -714,8 +766,10 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     if not sources:
         raise CollectError(f"{folder}: no *.bpf.c sample in the folder")
     collected = []
+    objects_seen: list[tuple[str, SampleView]] = []
     for path in sources:
         evidence = sample_evidence(path, front.macro, opts, tags)
+        objects_seen.append((evidence.object_path, evidence.view))
         page.samples.append(evidence.view)
         page.tag_uses += evidence.tag_uses
         page.maps += evidence.maps
@@ -723,6 +777,9 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
             _add_extern(page, ExternView(ext.name, ext.kind, ext.signature, [path.name]), path.name)
         page.problems += [p for p in evidence.problems if p not in page.problems]
         collected.append(evidence.collected_at)
+    if opts.matrix:
+        objects = {Path(e): f"{identifier}/{Path(v.path).name}" for e, v in objects_seen}
+        page.matrix = _matrix(front.macro, objects, page)
     page.related = _related(front.related, opts.samples_dir, identifier)
     clang = next((p.verifier.clang_version for s in page.samples for p in s.programs
                   if p.verifier), "")  # fmt: skip

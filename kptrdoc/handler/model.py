@@ -200,6 +200,45 @@ class Provenance:
 
 
 @dataclass
+class KernelCell:
+    verdict: str
+    short: str
+    """``✓`` or a short reason."""
+    reason: str = ""
+    kernel_release: str = ""
+    status: str = ""
+    """How the cell stands against the expectation (``as expected``, ``not on this kernel`` ...)."""
+
+
+@dataclass
+class KernelRow:
+    sample: str
+    program: str
+    expect: str
+    cells: dict[str, KernelCell] = field(default_factory=dict)
+    """Kernel id -> cell."""
+
+
+@dataclass
+class KernelColumn:
+    id: str
+    label: str
+    release: str
+
+
+@dataclass
+class KernelMatrix:
+    """The kernel matrix's recorded verdicts for the page's samples (``make matrix``)."""
+
+    statement: str
+    minimum: str | None = None
+    kernels: list[KernelColumn] = field(default_factory=list)
+    rows: list[KernelRow] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
 class MacroPage:
     """Everything one macro's page shows."""
 
@@ -213,6 +252,7 @@ class MacroPage:
     externs: list[ExternView] = field(default_factory=list)
     related: list[RelatedLink] = field(default_factory=list)
     provenance: Provenance | None = None
+    matrix: KernelMatrix | None = None
     problems: list[str] = field(default_factory=list)
     """Evidence that could not be gathered, one sentence each (shown as a warning)."""
 
