@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * __kconfig: read the running kernel's build configuration. libbpf parses
- * /proc/config.gz (or /boot/config-$(uname -r)) when it loads the object and
+ * /boot/config-$(uname -r) or /proc/config.gz when it loads the object and
  * stores the values in a read-only map the program reads like globals.
  * LINUX_KERNEL_VERSION is not a Kconfig option: libbpf provides it itself.
  */
