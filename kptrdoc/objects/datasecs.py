@@ -51,7 +51,9 @@ def internal_map_name(obj_name: str, section: str) -> str:
 
 def _linkage(var: Var | None, visibility: str, bind: str) -> str:
     if var is None:
-        return "static" if bind == "LOCAL" else "global"
+        if bind == "LOCAL":
+            return "static"
+        return "hidden" if visibility in ("HIDDEN", "INTERNAL") else "global"
     if var.linkage == VarLinkage.STATIC:
         return "static"
     if var.linkage == VarLinkage.GLOBAL_EXTERN:
