@@ -4,7 +4,9 @@ The init mounts the host's root read-only over virtio-9p (tag ``hostroot``)
 and a writable run directory (tag ``kptrdocrun``) at the same path inside it,
 then ``chroot``s into the host root and runs ``<run dir>/run.sh`` there. The
 run directory is named on the kernel command line (``kptrdoc_run=PATH``), so
-one initramfs serves every run of its kernel. Progress goes to the console as
+one initramfs serves every run of its kernel; so is the kernel's config
+(``kptrdoc_config=PATH``), copied to ``/boot/config-<release>`` in the chroot
+where libbpf looks for it (``__kconfig`` externs). Progress goes to the console as
 marker lines, and the exit status to ``<run dir>/status``; then the guest
 powers off.
 
@@ -52,8 +54,12 @@ mount -t devtmpfs devtmpfs /dev
 echo "{MARK_INIT} $(uname -r)"
 fail() {{ echo "{MARK_FAIL} $*"; sync; poweroff -f; }}
 RUN=
+CONFIG=
 for arg in $(cat /proc/cmdline); do
-    case "$arg" in kptrdoc_run=*) RUN="${{arg#kptrdoc_run=}}" ;; esac
+    case "$arg" in
+        kptrdoc_run=*) RUN="${{arg#kptrdoc_run=}}" ;;
+        kptrdoc_config=*) CONFIG="${{arg#kptrdoc_config=}}" ;;
+    esac
 done
 [ -n "$RUN" ] || fail "no kptrdoc_run= on the kernel command line"
 for module in $(cat /modules/order); do
@@ -70,6 +76,9 @@ mount -t tmpfs tmpfs /host/run 2>/dev/null
 mkdir -p "/host$RUN" 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 {RUN_TAG} "/host$RUN" \\
     || fail "mount the run directory $RUN over 9p"
+if [ -n "$CONFIG" ] && [ -f "/host$CONFIG" ]; then
+    mount -t tmpfs tmpfs /host/boot && cp "/host$CONFIG" "/host/boot/config-$(uname -r)"
+fi
 mount -t bpf bpf /host/sys/fs/bpf || fail "mount bpffs"
 mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /host/sys/kernel/tracing 2>/dev/null

@@ -32,6 +32,8 @@ from kptrdoc.errors import KptrdocError
 SUITES = ("bookworm", "trixie", "sid")
 META_PACKAGE = "linux-image-amd64"
 HOST = "host"
+MEMO_SCHEME = 2
+"""Bumped when the choice of packages changes (2: ``linux-base-*`` holds the config)."""
 
 
 class KernelError(KptrdocError):
@@ -52,6 +54,8 @@ class Kernel:
     vmlinuz: Path | None = None
     modules: Path | None = None
     """The ``lib/modules/<release>`` directory of the unpacked package."""
+    config: Path | None = None
+    """The kernel's ``.config``: libbpf reads it for ``__kconfig`` externs."""
 
     @property
     def id(self) -> str:
@@ -128,8 +132,8 @@ def _choose(apt: toolchain.IsolatedApt, suite: str) -> tuple[list[str], str]:
         memo = json.loads(memo_path.read_text())
     except (OSError, ValueError):
         memo = {}
-    if memo.get("index") != signature:
-        memo = {"index": signature}
+    if memo.get("index") != signature or memo.get("scheme") != MEMO_SCHEME:
+        memo = {"index": signature, "scheme": MEMO_SCHEME}
     if suite not in memo:
         package, version = _image_package(apt, suite)
         memo[suite] = {"packages": _split_parts(apt, package, version), "version": version}
@@ -144,7 +148,7 @@ def _split_parts(apt: toolchain.IsolatedApt, package: str, version: str) -> list
     depends = apt.fields(package, version).get("Depends", "")
     parts = [package]
     for alternative in depends.split(","):
-        match = re.match(r"\s*(linux-(?:binary|modules)-\S+)\s*\(=\s*([^)\s]+)\)", alternative)
+        match = re.match(r"\s*(linux-(?:binary|modules|base)-\S+)\s*\(=\s*([^)\s]+)\)", alternative)
         if match and match.group(2) == version:
             parts.append(match.group(1))
     return parts
@@ -175,6 +179,14 @@ def _vmlinuz(root: Path, modules: Path) -> Path:
     raise KernelError(f"{root}: the kernel package holds no vmlinuz for {modules.name}")
 
 
+def _config(root: Path, modules: Path) -> Path:
+    """``boot/config-<release>``, or ``lib/modules/<release>/config`` in newer packages."""
+    for path in (root / "boot" / f"config-{modules.name}", modules / "config"):
+        if path.is_file():
+            return path
+    raise KernelError(f"{root}: the kernel package holds no config for {modules.name}")
+
+
 def _load(directory: Path) -> Kernel | None:
     try:
         data = json.loads((directory / "kernel.json").read_text())
@@ -184,10 +196,11 @@ def _load(directory: Path) -> Kernel | None:
             version=data["version"],
             vmlinuz=Path(data["vmlinuz"]),
             modules=Path(data["modules"]),
+            config=Path(data["config"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if kernel.vmlinuz is None or not kernel.vmlinuz.exists():
+    if not all(p is not None and p.exists() for p in (kernel.vmlinuz, kernel.config)):
         return None
     return kernel
 
@@ -253,6 +266,7 @@ def _fetch(suite: str, apt: toolchain.IsolatedApt | None) -> Kernel:
             if proc.returncode != 0:
                 raise KernelError(f"{deb.name}: dpkg-deb -x failed: {proc.stderr.strip()}")
         _vmlinuz(root, _modules_dir(root))
+        _config(root, _modules_dir(root))
         directory.mkdir(parents=True)
         root.rename(directory / "root")
     modules = _modules_dir(directory / "root")
@@ -261,6 +275,7 @@ def _fetch(suite: str, apt: toolchain.IsolatedApt | None) -> Kernel:
         release=modules.name,
         version=version,
         vmlinuz=_vmlinuz(directory / "root", modules),
+        config=_config(directory / "root", modules),
         modules=modules,
     )
     record = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(kernel).items()}

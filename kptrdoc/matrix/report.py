@@ -98,8 +98,42 @@ def runs_summary(matrix: Matrix) -> list[str]:
     return lines
 
 
+def macro_json(item: MacroReport) -> dict:
+    """One macro's facts for its page: statement, minimum, missing names, rows of cells."""
+    comp = item.compatibility
+    by_id = {k.id: k for k in comp.kernels}
+    return {
+        "macro": item.macro,
+        "statement": comp.statement,
+        "minimum": facts.version_label(comp.minimum) if comp.minimum else None,
+        "kernels": [
+            {"id": k.id, "name": k.name, "release": k.release, "label": k.label}
+            for k in comp.kernels
+        ],
+        "missing": comp.missing,
+        "problems": comp.problems(),
+        "rows": [
+            {
+                "source": row.source,
+                "program": row.program,
+                "expect": row.expect.verdict,
+                "cells": {
+                    kid: {
+                        "verdict": c.verdict,
+                        "short": c.short,
+                        "reason": c.reason,
+                        "kernel_release": c.kernel_release,
+                        "status": facts.check(c, row.expect, by_id[kid]),
+                    }
+                    for kid, c in row.cells.items()
+                },
+            }
+            for row in comp.rows
+        ],
+    }
+
+
 def to_json(matrix: Matrix, reports: Sequence[MacroReport]) -> dict:
-    by_id = {k.id: k for k in matrix.kernels}
     return {
         "kernels": [
             {
@@ -114,36 +148,5 @@ def to_json(matrix: Matrix, reports: Sequence[MacroReport]) -> dict:
             }
             for k in matrix.kernels
         ],
-        "macros": [
-            {
-                "macro": r.macro,
-                "statement": r.compatibility.statement,
-                "minimum": (
-                    facts.version_label(r.compatibility.minimum)
-                    if r.compatibility.minimum
-                    else None
-                ),
-                "missing": r.compatibility.missing,
-                "problems": r.compatibility.problems(),
-                "rows": [
-                    {
-                        "source": row.source,
-                        "program": row.program,
-                        "expect": row.expect.verdict,
-                        "cells": {
-                            kid: {
-                                "verdict": c.verdict,
-                                "short": c.short,
-                                "reason": c.reason,
-                                "kernel_release": c.kernel_release,
-                                "status": facts.check(c, row.expect, by_id[kid]),
-                            }
-                            for kid, c in row.cells.items()
-                        },
-                    }
-                    for row in r.compatibility.rows
-                ],
-            }
-            for r in reports
-        ],
+        "macros": [macro_json(r) for r in reports],
     }

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kptrdoc import toolchain
 
-FORMAT = 1
+FORMAT = 2
 LOADED = "loaded"
 REJECTED = "rejected"
 FAILED_BEFORE_VERIFIER = "failed-before-verifier"

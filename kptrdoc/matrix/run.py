@@ -244,8 +244,8 @@ def from_store(
 ) -> Matrix:
     """The matrix as last recorded for ``objects``, without booting anything.
 
-    For page builds: every kernel any of the objects was run on appears, and
-    each object's cells come from its newest run on that kernel.
+    For page builds: every kernel any of the objects was run on appears (of a
+    suite that moved on, only its newest kernel).
     """
     refs = object_refs(objects, sources)
     store = store or res.Store()
@@ -266,7 +266,14 @@ def from_store(
             )
             programs = entry.get("programs") or []
             cells += res.cells_from_loader(ref.sha256, ref.source, kernel_id, programs, True)
-    ordered = sorted(kernels.values(), key=lambda k: k.upstream)
+    newest: dict[str, Kernel] = {}
+    for kernel in kernels.values():  # a suite that moved on: its newest kernel only
+        have = newest.get(kernel.name)
+        if have is None or (kernel.upstream, kernel.version) > (have.upstream, have.version):
+            newest[kernel.name] = kernel
+    keep = {k.id for k in newest.values()}
+    ordered = sorted(newest.values(), key=lambda k: k.upstream)
+    cells = [c for c in cells if c.kernel in keep]
     return Matrix(kernels=ordered, objects=refs, runs=[], cells=cells)
 
 

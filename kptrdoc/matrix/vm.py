@@ -61,7 +61,7 @@ def qemu() -> Path:
 def _check_path(path: Path) -> None:
     # The run directory travels on the kernel command line and through 9p mount points.
     if re.search(r"\s", str(path)) or not path.is_absolute():
-        raise VMError(f"{path}: the run directory must be an absolute path without spaces")
+        raise VMError(f"{path}: must be an absolute path without spaces (kernel command line)")
 
 
 def command(kernel: Kernel, image: Path, run_dir: Path) -> list[str]:
@@ -70,6 +70,9 @@ def command(kernel: Kernel, image: Path, run_dir: Path) -> list[str]:
         raise VMError(f"{kernel.id}: no vmlinuz to boot")
     _check_path(run_dir)
     append = f"console=ttyS0 panic=-1 quiet kptrdoc_run={run_dir}"
+    if kernel.config is not None:
+        _check_path(kernel.config)
+        append += f" kptrdoc_config={kernel.config}"
     return [
         str(qemu()),
         "-accel", "tcg",
