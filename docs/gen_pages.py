@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from pathlib import Path
 
 import mkdocs_gen_files
+from mkdocs.exceptions import PluginError
 
+from kptrdoc.errors import KptrdocError
 from kptrdoc.handler import SECTIONS
 from kptrdoc.handler.readme import read_readme
 
@@ -26,13 +29,22 @@ PACKAGE = ROOT / "kptrdoc"
 HEAD_SECTIONS = ("title", "definition")
 """Sections shown before the README's prose (the rest follow it)."""
 OTHER_HEADER = "other"
+log = logging.getLogger("mkdocs.plugins.kptrdoc")
 
 
 def macro_folders() -> list[Path]:
     """Sample folders that make a page: a directory holding a README.md."""
     if not SAMPLES.is_dir():
         return []
-    return sorted(p for p in SAMPLES.iterdir() if p.is_dir() and (p / "README.md").is_file())
+    folders = []
+    for path in sorted(SAMPLES.iterdir()):
+        if not path.is_dir() or path.name.startswith("."):
+            continue
+        if (path / "README.md").is_file():
+            folders.append(path)
+        elif list(path.glob("*.bpf.c")):
+            log.info("%s: no README.md yet, so no page", path)
+    return folders
 
 
 def _block(identifier: str, sections: list[str]) -> str:
@@ -64,7 +76,6 @@ def macro_page(folder: Path) -> tuple[str, str]:
 
 def coverage_page(pages: dict[str, str]) -> str:
     """Every public macro of the headers, and whether it has a page yet."""
-    from kptrdoc.errors import KptrdocError
     from kptrdoc.headers import PUBLIC_RULE, public_macros
 
     lines = ["# Macros", ""]
@@ -106,7 +117,10 @@ def main() -> None:
     pages: dict[str, str] = {}
     by_header: dict[str, list[str]] = defaultdict(list)
     for folder in macro_folders():
-        text, header = macro_page(folder)
+        try:
+            text, header = macro_page(folder)
+        except KptrdocError as exc:
+            raise PluginError(str(exc)) from None
         target = f"macros/{folder.name}.md"
         with mkdocs_gen_files.open(target, "w") as handle:
             handle.write(text)

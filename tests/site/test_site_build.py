@@ -64,6 +64,7 @@ def test_map_layout(kptr_page) -> None:
     assert cells[0] == "0" and cells[1] == "8"
     assert ">kptr<" in cpumask[0]
     assert "<svg" in kptr_page
+    assert re.search(r'<svg [^>]*class="kd-bytes"', kptr_page), "no byte diagram"
     assert re.search(
         r'data-offset="0" data-size="8" data-kind="kptr" data-name="cpumask"', kptr_page
     )
