@@ -9,8 +9,10 @@ walks), :mod:`~kptrdoc.btf.ext` (``.BTF.ext``), :mod:`~kptrdoc.btf.raw`
 :mod:`~kptrdoc.btf.layout` (record layout as pahole shows it).
 """
 
+from kptrdoc.btf.cformat import CRenderOptions, c_declaration, c_definition, render_c
 from kptrdoc.btf.errors import BTFError
 from kptrdoc.btf.ext import BTFExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, parse_btf_ext
+from kptrdoc.btf.layout import LayoutField, RecordLayout, record_layout
 from kptrdoc.btf.load import load_btf, load_object_btf
 from kptrdoc.btf.parser import parse_btf
 from kptrdoc.btf.spec import Spec
@@ -54,6 +56,7 @@ __all__ = [
     "Array",
     "BTFError",
     "BTFExt",
+    "CRenderOptions",
     "Const",
     "CoreRelo",
     "CoreReloKind",
@@ -71,10 +74,12 @@ __all__ = [
     "Int",
     "IntEncoding",
     "Kind",
+    "LayoutField",
     "LineInfo",
     "Member",
     "Param",
     "Ptr",
+    "RecordLayout",
     "Restrict",
     "Spec",
     "Struct",
@@ -87,8 +92,12 @@ __all__ = [
     "VarLinkage",
     "VarSecinfo",
     "Volatile",
+    "c_declaration",
+    "c_definition",
     "load_btf",
     "load_object_btf",
     "parse_btf",
     "parse_btf_ext",
+    "record_layout",
+    "render_c",
 ]

@@ -99,6 +99,8 @@ class CRenderer:
         self._ordinary_names: dict[int, str] = {}  # typedef ids -> name
         self._enumerator_names: dict[tuple[int, int], str] = {}
         self._names_done = False
+        self._budget = 200 * spec.type_count + 1_000_000
+        """Members left to render: hostile BTF can nest anonymous records exponentially."""
         self.inlined_enums: set[int] = set()
         """Anonymous enums already written inside a declaration."""
 
@@ -271,6 +273,9 @@ class CRenderer:
             member_aligns.append(a)
             natural_align = max(natural_align, a)
         packed = spec.align_of(t.id) == 1 and natural_align > 1
+        self._budget -= len(t.members) + 1
+        if self._budget < 0:
+            raise BTFError(f"type {t.id}: C rendering would be larger than the input allows")
         lines = [head + " {"]
         cur = 0  # bit position after the previous member
         for m, m_align in zip(t.members, member_aligns, strict=True):

@@ -1,0 +1,67 @@
+"""BTF reader against bpftool: dumping the running kernel's vmlinux BTF."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from kptrdoc.bench import Report, Timing, time_command
+
+VMLINUX = Path("/sys/kernel/btf/vmlinux")
+
+TASK_STRUCT_SCRIPT = (
+    "import sys; from kptrdoc.btf import load_btf, Struct, render_c; "
+    "s = load_btf('/sys/kernel/btf/vmlinux'); "
+    "sys.stdout.write(render_c(s, [s.by_name('task_struct', Struct)[0].id]))"
+)
+
+
+def run(repeat: int) -> Report:
+    report = Report("BTF reader")
+    bpftool = shutil.which("bpftool")
+    if bpftool is None or not VMLINUX.exists():
+        report.notes.append("Not measured: needs bpftool and /sys/kernel/btf/vmlinux.")
+        return report
+    kptrdoc = [sys.executable, "-m", "kptrdoc"]
+    ours = Timing(
+        "kptrdoc raw dump of vmlinux",
+        "kptrdoc btf dump /sys/kernel/btf/vmlinux > /dev/null",
+        time_command([*kptrdoc, "btf", "dump", str(VMLINUX)], repeat),
+    )
+    theirs = Timing(
+        "bpftool raw dump of vmlinux",
+        "bpftool btf dump file /sys/kernel/btf/vmlinux > /dev/null",
+        time_command([bpftool, "btf", "dump", "file", str(VMLINUX)], repeat),
+    )
+    task = Timing(
+        "kptrdoc: open vmlinux, print C of struct task_struct (with its dependencies)",
+        f'python -c "{TASK_STRUCT_SCRIPT}"',
+        time_command([sys.executable, "-c", TASK_STRUCT_SCRIPT], repeat),
+    )
+    full_c = Timing(
+        "kptrdoc C dump of vmlinux",
+        "kptrdoc btf dump /sys/kernel/btf/vmlinux --format c > /dev/null",
+        time_command([*kptrdoc, "btf", "dump", str(VMLINUX), "--format", "c"], max(3, repeat // 2)),
+    )
+    bpftool_c = Timing(
+        "bpftool C dump of vmlinux",
+        "bpftool btf dump file /sys/kernel/btf/vmlinux format c > /dev/null",
+        time_command(
+            [bpftool, "btf", "dump", "file", str(VMLINUX), "format", "c"], max(3, repeat // 2)
+        ),
+    )
+    report.timings = [ours, theirs, task, full_c, bpftool_c]
+    report.ratios = [
+        (
+            "raw dump, kptrdoc / bpftool (medians; goal <= 2, must be <= 4)",
+            ours.median / theirs.median,
+        ),
+        ("task_struct C / bpftool full raw dump", task.median / theirs.median),
+        ("C dump, kptrdoc / bpftool", full_c.median / bpftool_c.median),
+    ]
+    report.notes.append(
+        f"Measured by `make bench` (`python -m kptrdoc.bench`), {repeat} runs each after one "
+        "warm-up, wall clock, output to /dev/null; the kptrdoc figures include Python start-up."
+    )
+    return report
