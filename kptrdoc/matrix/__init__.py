@@ -29,7 +29,9 @@ def run_matrix(objects, kernels=None, **options) -> Matrix:
     return run.run_matrix(objects, kernels, **options)
 
 
-def page_facts(macro: str, objects: list[Path], sources: dict[Path, str] | None = None) -> dict:
+def page_facts(
+    macro: str, objects: list[Path], sources: dict[Path, str] | None = None, store=None
+) -> dict:
     """The compatibility facts of one macro page, as last recorded by ``make matrix``.
 
     ``objects`` are the compiled samples of the macro's folder. The result has
@@ -37,13 +39,14 @@ def page_facts(macro: str, objects: list[Path], sources: dict[Path, str] | None 
     ``minimum``, ``kernels`` (columns, oldest first), ``rows`` (one per program,
     with ``cells`` per kernel id: ``verdict``, ``short`` = ✓ or the short
     reason, ``kernel_release``), ``missing`` (kfuncs and types older kernels
-    lack, by name) and ``problems``. With nothing recorded, ``kernels`` and
+    lack, by name) and ``problems``. ``store`` defaults to the cache's
+    results file. With nothing recorded, ``kernels`` and
     ``rows`` are empty and ``statement`` says the matrix has not run.
     """
     from kptrdoc.matrix import report
     from kptrdoc.matrix.run import from_store
 
-    matrix = from_store(objects, sources)
+    matrix = from_store(objects, sources, store)
     if not matrix.cells:
         return {
             "macro": macro,

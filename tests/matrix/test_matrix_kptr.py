@@ -83,3 +83,48 @@ def test_unchanged_objects_are_not_run_again(kptr_matrix, kernels, kptr_objects,
     first = {(c.object, c.program, c.kernel): c.verdict for c in kptr_matrix.cells}
     second = {(c.object, c.program, c.kernel): c.verdict for c in again.cells}
     assert first == second
+
+
+def test_page_facts_from_recorded_results(kptr_matrix, kptr_objects, shared_dir):
+    from kptrdoc.matrix import page_facts
+    from kptrdoc.matrix.results import Store
+
+    facts_ = page_facts(
+        "__kptr", [o.path for o in kptr_objects], store=Store(shared_dir / "results.json")
+    )
+    assert facts_["statement"] == "needs Linux ≥ 6.12 of the kernels tested"
+    assert facts_["minimum"] == "6.12"
+    assert [k["name"] for k in facts_["kernels"]] == ["bookworm", "trixie", "host", "sid"]
+    example = next(r for r in facts_["rows"] if r["program"] == "record_task_cpumask")
+    shorts = [example["cells"][k["id"]]["short"] for k in facts_["kernels"]]
+    assert shorts[0].startswith("kfunc bpf_cpumask_") and shorts[1:] == ["✓", "✓", "✓"]
+
+
+def test_page_facts_without_results_says_so(kptr_objects, tmp_path):
+    from kptrdoc.matrix import page_facts
+    from kptrdoc.matrix.results import Store
+
+    facts_ = page_facts("__kptr", [o.path for o in kptr_objects], store=Store(tmp_path / "r.json"))
+    assert facts_["rows"] == [] and facts_["minimum"] is None
+    assert "has not run" in facts_["statement"]
+
+
+def test_cli_json_on_the_host(tmp_path):
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    shutil.copytree(repo / "samples" / "__kptr", tmp_path / "samples" / "__kptr")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kptrdoc.matrix", "--samples", str(tmp_path / "samples"),
+         "--kernels", "host", "--json"],
+        capture_output=True, text=True, cwd=repo, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [k["name"] for k in data["kernels"]] == ["host"]
+    (macro,) = data["macros"]
+    assert macro["macro"] == "__kptr" and macro["problems"] == []
