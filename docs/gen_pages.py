@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -47,6 +48,32 @@ def macro_folders() -> list[Path]:
     return folders
 
 
+def shift_headings(prose: str, top: int = 3) -> str:
+    """Shift the prose's Markdown headings so its highest level becomes ``top`` (h3 under Usage)."""
+    lines = prose.splitlines()
+    fence = None
+    levels = []
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            fence = None if fence == stripped[:3] else (fence or stripped[:3])
+        elif fence is None and re.match(r"#{1,6} ", line):
+            levels.append(len(line) - len(line.lstrip("#")))
+    if not levels:
+        return prose
+    shift = top - min(levels)
+    out, fence = [], None
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            fence = None if fence == stripped[:3] else (fence or stripped[:3])
+        elif fence is None and re.match(r"#{1,6} ", line):
+            level = len(line) - len(line.lstrip("#"))
+            line = "#" * min(max(level + shift, 1), 6) + line[level:]
+        out.append(line)
+    return "\n".join(out)
+
+
 def _block(identifier: str, sections: list[str]) -> str:
     listed = ", ".join(sections)
     return f"::: {identifier}\n    handler: bpf\n    options:\n      sections: [{listed}]\n"
@@ -67,7 +94,7 @@ def macro_page(folder: Path) -> tuple[str, str]:
         _block(folder.name, list(HEAD_SECTIONS)),
         "## Usage",
         "",
-        prose.strip(),
+        shift_headings(prose.strip()),
         "",
         _block(folder.name, rest),
     ]
