@@ -326,7 +326,13 @@ def run_matrix(
         futures = [
             pool.submit(_run_kernel, k, refs, store, runner, libbpf_so, timeout) for k in resolved
         ]
-        outcomes = [f.result() for f in futures]
+        try:
+            outcomes = [f.result() for f in futures]
+        except BaseException:  # interrupted: no guest may outlive us
+            for future in futures:
+                future.cancel()
+            vm.kill_all()
+            raise
     matrix = Matrix(kernels=resolved, objects=refs, runs=[])
     for (run, cells, fresh), kernel in zip(outcomes, resolved, strict=True):
         matrix.runs.append(run)

@@ -13,9 +13,12 @@ call.
 
 from __future__ import annotations
 
+import ctypes
 import re
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,27 @@ POLL_SECONDS = 0.2
 HOST_SHARE = "security_model=none,readonly=on,multidevs=remap"
 """The host root, read-only. ``multidevs=remap`` keeps inode numbers of different host
 file systems apart: without it the guest confuses e.g. ``/proc`` and ``/sys``."""
+
+
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+_PR_SET_PDEATHSIG = 1
+_PRCTL = getattr(ctypes.CDLL(None), "prctl", None)  # looked up before fork, called after
+
+
+def _die_with_parent() -> None:
+    """In the QEMU child: get SIGKILL if the thread that started it dies (no orphans)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+
+def kill_all() -> None:
+    """Kill every QEMU this process started and has not reaped yet (on interrupt)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
 
 
 class VMError(KptrdocError):
@@ -136,10 +160,16 @@ def boot(kernel: Kernel, run_dir: Path, console_log: Path, timeout: float) -> Bo
     with console_log.open("wb") as log:
         try:
             proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             raise VMError(f"{cmd[0]}: cannot start QEMU ({exc.strerror})") from None
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
         try:
             while proc.poll() is None:
                 if time.monotonic() - start > timeout:
@@ -150,6 +180,8 @@ def boot(kernel: Kernel, run_dir: Path, console_log: Path, timeout: float) -> Bo
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
     console = console_log.read_text(errors="replace")
     error, status = _verdict(console, status_file, timed_out, proc.returncode)
     return Boot(kernel, error, status, time.monotonic() - start, console_log)

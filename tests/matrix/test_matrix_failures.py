@@ -81,3 +81,31 @@ def vm_run_dir(tmp_path: Path) -> Path:
     run_dir.mkdir()
     os.chmod(run_dir, 0o755)
     return run_dir
+
+
+def test_qemu_dies_with_a_killed_matrix_process(trixie, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    run_dir = vm_run_dir(tmp_path)
+    (run_dir / "run.sh").write_text("sleep 600\n")
+    code = (
+        "import sys; from pathlib import Path; from kptrdoc.matrix import vm; "
+        "from kptrdoc.matrix.kernels import resolve; "
+        "k = resolve(['trixie'])[0]; "
+        "vm.boot(k, Path(sys.argv[1]), Path(sys.argv[1]).parent / 'c.log', 300)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(run_dir)])
+    try:
+        deadline = time.monotonic() + 30
+        while not _qemu_processes_using(run_dir) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _qemu_processes_using(run_dir), "QEMU did not start"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while _qemu_processes_using(run_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _qemu_processes_using(run_dir) == [], "QEMU outlived the process that started it"
