@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import platform
 import re
 import shutil
@@ -137,14 +138,14 @@ def _choose(apt: toolchain.IsolatedApt, suite: str) -> tuple[list[str], str]:
     if suite not in memo:
         package, version = _image_package(apt, suite)
         memo[suite] = {"packages": _split_parts(apt, package, version), "version": version}
-        tmp = memo_path.with_suffix(".tmp")
+        tmp = memo_path.with_name(f"{memo_path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(memo, indent=2) + "\n")
         tmp.replace(memo_path)
     return memo[suite]["packages"], memo[suite]["version"]
 
 
 def _split_parts(apt: toolchain.IsolatedApt, package: str, version: str) -> list[str]:
-    """``package`` plus its same-version ``linux-binary``/``linux-modules`` dependencies."""
+    """``package`` plus its same-version ``linux-binary``/``-modules``/``-base`` dependencies."""
     depends = apt.fields(package, version).get("Depends", "")
     parts = [package]
     for alternative in depends.split(","):
