@@ -34,23 +34,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _compile(samples: Path) -> tuple[list[Path], dict[Path, str], dict[Path, str]]:
+def _compile(samples: Path) -> tuple[list[Path], dict[Path, str], dict[Path, str], int]:
+    """Compile every sample; one that does not compile is reported and left out."""
     from kptrdoc.compile import compile_sample
 
-    sources = sorted(samples.glob("*/*.bpf.c"))
     if not samples.is_dir():
         raise KptrdocError(f"{samples}: no such samples directory")
+    sources = sorted(samples.glob("*/*.bpf.c"))
     if not sources:
         raise KptrdocError(f"{samples}: no */*.bpf.c samples in it")
     paths: list[Path] = []
     labels: dict[Path, str] = {}
     macros: dict[Path, str] = {}
+    broken = 0
     for src in sources:
-        obj = compile_sample(src)
+        try:
+            obj = compile_sample(src)
+        except KptrdocError as exc:
+            print(f"kptrdoc matrix: {exc} (left out)", file=sys.stderr)
+            broken += 1
+            continue
         paths.append(obj.path)
         labels[obj.path] = str(src)
         macros[obj.path] = src.parent.name
-    return paths, labels, macros
+    if not paths:
+        raise KptrdocError(f"{samples}: no sample compiles")
+    return paths, labels, macros, broken
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         for kernel in resolve(names):
             print(f"{kernel.label}: Linux {kernel.release} ({kernel.version})")
         return 0
-    paths, labels, macros = _compile(args.samples)
+    paths, labels, macros, broken = _compile(args.samples)
     matrix: Matrix = run_matrix(paths, names, sources=labels, timeout=args.timeout)
     macro_of = {ref.sha256: macros.get(ref.path, ref.source) for ref in matrix.objects}
     for ref in matrix.objects:  # object_refs resolves paths: match on the resolved path too
@@ -83,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
             print(report.table(item))
     failed = any(r.error for r in matrix.runs)
     problems = any(item.compatibility.problems() for item in reports)
-    return 1 if failed or problems else 0
+    return 1 if failed or problems or broken else 0
 
 
 def main(argv: list[str] | None = None) -> int:
