@@ -9,7 +9,8 @@ from kptrdoc.btf.errors import BTFError
 from kptrdoc.btf.ext import BTFExt, parse_btf_ext
 from kptrdoc.btf.parser import parse_btf
 from kptrdoc.btf.spec import Spec
-from kptrdoc.elf import ELF_MAGIC, ElfError, parse_object
+
+ELF_MAGIC = b"\x7fELF"
 
 
 class BTFFileError(BTFError):
@@ -37,6 +38,9 @@ def btf_bytes(path: str | Path) -> tuple[bytes, bytes | None]:
     if wire.byte_order_of(data) is not None:
         return data, None
     if data.startswith(ELF_MAGIC):
+        # imported here: pyelftools costs ~50 ms of start-up that raw BTF never needs
+        from kptrdoc.elf import ElfError, parse_object
+
         obj = parse_object(data, str(path))
         btf = obj.btf
         if btf is None:

@@ -51,8 +51,8 @@ def dump_raw(spec: Spec, dialect: Dialect = NEWEST) -> str:
     return "".join(iter_raw(spec, dialect))
 
 
-def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 4096) -> Iterator[str]:
-    """The dump in pieces of about ``chunk`` types each."""
+def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 32768) -> Iterator[str]:
+    """The dump in pieces of about ``chunk`` lines each."""
     order = spec.header.byte_order
     head = struct.Struct(order + "III").unpack_from
     u32 = struct.Struct(order + "I").unpack_from
@@ -89,70 +89,31 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 4096) -> Iterat
         name_off, info, _ = o_head(owner.type_data, pos)
         return (info >> 24) & kind_mask, name_off
 
-    out: list[str] = []
-    add = out.append
-    type_id = spec.first_id
-    for pos in spec.offsets:
-        name_off, info, st = head(data, pos)
-        kind = (info >> 24) & kind_mask
+    def _other(kind: int, type_id: int, nm: str, info: int, st: int, body: int) -> str:
+        """The less frequent kinds, one whole entry each."""
         vlen = info & vlen_mask
         kflag = info >> 31
-        nm = cache.get(name_off)
-        if nm is None:
-            nm = name(name_off)
-        body = pos + 12
-        if kind == 12:  # FUNC
-            link = _LINKAGE[vlen] if vlen < 3 else "(unknown)"
-            add(f"[{type_id}] FUNC '{nm}' type_id={st} linkage={link}\n")
-        elif kind == 13:  # FUNC_PROTO
-            parts = [f"[{type_id}] FUNC_PROTO '{nm}' ret_type_id={st} vlen={vlen}"]
-            for p_name, p_type in rows2(data[body : body + 8 * vlen]):
-                pn = cache.get(p_name)
-                if pn is None:
-                    pn = name(p_name)
-                parts.append(f"\n\t'{pn}' type_id={p_type}")
-            parts.append("\n")
-            add("".join(parts))
-        elif kind in (2, 8, 9, 10, 11, 18):
-            add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' type_id={st}\n")
-        elif kind == 4 or kind == 5:
-            parts = [f"[{type_id}] {KIND_NAMES[kind]} '{nm}' size={st} vlen={vlen}"]
-            for m_name, m_type, m_off in rows3(data[body : body + 12 * vlen]):
-                mn = cache.get(m_name)
-                if mn is None:
-                    mn = name(m_name)
-                if kflag and m_off >> 24:
-                    parts.append(
-                        f"\n\t'{mn}' type_id={m_type} bits_offset={m_off & 0xFFFFFF}"
-                        f" bitfield_size={m_off >> 24}"
-                    )
-                elif kflag:
-                    parts.append(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off & 0xFFFFFF}")
-                else:
-                    parts.append(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
-            parts.append("\n")
-            add("".join(parts))
-        elif kind == 1:  # INT
+        if kind == 1:  # INT
             (word,) = u32(data, body)
             enc = _INT_ENCODINGS.get((word >> 24) & 0x0F, "UNKN")
-            add(
+            return (
                 f"[{type_id}] INT '{nm}' size={st} bits_offset={(word >> 16) & 0xFF}"
                 f" nr_bits={word & 0xFF} encoding={enc}\n"
             )
-        elif kind == 3:  # ARRAY
+        if kind == 3:  # ARRAY
             elem, index, nelems = head(data, body)
-            add(
+            return (
                 f"[{type_id}] ARRAY '{nm}' type_id={elem} index_type_id={index} nr_elems={nelems}\n"
             )
-        elif kind == 6:  # ENUM
+        if kind == 6:  # ENUM
             enc = "SIGNED" if kflag else "UNSIGNED"
             parts = [f"[{type_id}] ENUM '{nm}' encoding={enc} size={st} vlen={vlen}"]
             rows = rows_signed if kflag else rows2
             for v_name, val in rows(data[body : body + 8 * vlen]):
                 parts.append(f"\n\t'{name(v_name)}' val={val}")
             parts.append("\n")
-            add("".join(parts))
-        elif kind == 19:  # ENUM64
+            return "".join(parts)
+        if kind == 19:  # ENUM64
             enc = "SIGNED" if kflag else "UNSIGNED"
             parts = [f"[{type_id}] ENUM64 '{nm}' encoding={enc} size={st} vlen={vlen}"]
             for v_name, lo, hi in rows3(data[body : body + 12 * vlen]):
@@ -164,14 +125,14 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 4096) -> Iterat
                 else:
                     parts.append(f"\n\t'{name(v_name)}' val={val}ULL")
             parts.append("\n")
-            add("".join(parts))
-        elif kind == 7:  # FWD
-            add(f"[{type_id}] FWD '{nm}' fwd_kind={'union' if kflag else 'struct'}\n")
-        elif kind == 14:  # VAR
+            return "".join(parts)
+        if kind == 7:  # FWD
+            return f"[{type_id}] FWD '{nm}' fwd_kind={'union' if kflag else 'struct'}\n"
+        if kind == 14:  # VAR
             (linkage,) = u32(data, body)
             link = _LINKAGE[linkage] if linkage < 3 else "(unknown)"
-            add(f"[{type_id}] VAR '{nm}' type_id={st}, linkage={link}\n")
-        elif kind == 15:  # DATASEC
+            return f"[{type_id}] VAR '{nm}' type_id={st}, linkage={link}\n"
+        if kind == 15:  # DATASEC
             parts = [f"[{type_id}] DATASEC '{nm}' size={st} vlen={vlen}"]
             for v_type, v_off, v_size in rows3(data[body : body + 12 * vlen]):
                 parts.append(f"\n\ttype_id={v_type} offset={v_off} size={v_size}")
@@ -179,14 +140,66 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 4096) -> Iterat
                     v_kind, v_name = kind_and_name(v_type)
                     parts.append(f" ({_kind_name(v_kind)} '{name(v_name)}')")
             parts.append("\n")
-            add("".join(parts))
-        elif kind == 16:  # FLOAT
-            add(f"[{type_id}] FLOAT '{nm}' size={st}\n")
-        elif kind == 17:  # DECL_TAG
+            return "".join(parts)
+        if kind == 16:  # FLOAT
+            return f"[{type_id}] FLOAT '{nm}' size={st}\n"
+        if kind == 17:  # DECL_TAG
             (idx,) = i32(data, body)
-            add(f"[{type_id}] DECL_TAG '{nm}' type_id={st} component_idx={idx}\n")
+            return f"[{type_id}] DECL_TAG '{nm}' type_id={st} component_idx={idx}\n"
+        return f"[{type_id}] {_kind_name(kind)} '{nm}'\n"
+
+    out: list[str] = []
+    add = out.append
+    type_id = spec.first_id
+    view = memoryview(data)
+    for pos in spec.offsets:
+        name_off, info, st = head(data, pos)
+        kind = (info >> 24) & kind_mask
+        nm = cache.get(name_off)
+        if nm is None:
+            nm = name(name_off)
+        if kind == 12:  # FUNC
+            vlen = info & vlen_mask
+            link = _LINKAGE[vlen] if vlen < 3 else "(unknown)"
+            add(f"[{type_id}] FUNC '{nm}' type_id={st} linkage={link}\n")
+        elif kind == 13:  # FUNC_PROTO
+            vlen = info & vlen_mask
+            add(f"[{type_id}] FUNC_PROTO '{nm}' ret_type_id={st} vlen={vlen}")
+            body = pos + 12
+            for p_name, p_type in rows2(view[body : body + 8 * vlen]):
+                pn = cache.get(p_name)
+                if pn is None:
+                    pn = name(p_name)
+                add(f"\n\t'{pn}' type_id={p_type}")
+            add("\n")
+        elif kind == 2 or kind == 8 or kind == 10 or kind == 9 or kind == 11 or kind == 18:
+            add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' type_id={st}\n")
+        elif kind == 4 or kind == 5:
+            vlen = info & vlen_mask
+            add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' size={st} vlen={vlen}")
+            body = pos + 12
+            members = rows3(view[body : body + 12 * vlen])
+            if info >> 31:
+                for m_name, m_type, m_off in members:
+                    mn = cache.get(m_name)
+                    if mn is None:
+                        mn = name(m_name)
+                    if m_off >> 24:
+                        add(
+                            f"\n\t'{mn}' type_id={m_type} bits_offset={m_off & 0xFFFFFF}"
+                            f" bitfield_size={m_off >> 24}"
+                        )
+                    else:
+                        add(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
+            else:
+                for m_name, m_type, m_off in members:
+                    mn = cache.get(m_name)
+                    if mn is None:
+                        mn = name(m_name)
+                    add(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
+            add("\n")
         else:
-            add(f"[{type_id}] {_kind_name(kind)} '{nm}'\n")
+            add(_other(kind, type_id, nm, info, st, pos + 12))
         type_id += 1
         if len(out) >= chunk:
             yield "".join(out)
