@@ -146,10 +146,24 @@ def definition_tags(text: str) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------
 
 
-def macro_lines(source: str, name: str) -> list[int]:
-    """1-based lines of ``source`` that use ``name`` in code (comments do not count)."""
-    bare = name.split()[-1]
-    pattern = re.compile(rf"(?<![\w]){re.escape(bare)}(?![\w])")
+def usage_names(name: str, definition: DefinitionView | None) -> list[str]:
+    """What a sample writes when it uses ``name``: the name, and for an enum its values."""
+    names = [name.split()[-1]]
+    if definition is not None and definition.kind == "enum" and "{" in definition.text:
+        body = definition.text.split("{", 1)[1]
+        body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+        names += re.findall(r"^\s*([A-Za-z_]\w*)\s*(?:=[^,]*)?,?", body, re.M)
+    return names
+
+
+def macro_lines(source: str, name: str | list[str]) -> list[int]:
+    """1-based lines of ``source`` that use ``name`` (or any of the names) in code.
+
+    Comments and string literals do not count.
+    """
+    names = [name] if isinstance(name, str) else name
+    alternatives = "|".join(re.escape(n.split()[-1]) for n in names)
+    pattern = re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])")
     found = []
     in_comment = False
     for number, line in enumerate(source.splitlines(), start=1):
@@ -536,7 +550,11 @@ def _object_spec(obj_path: Path) -> Any:
 
 
 def sample_evidence(
-    path: Path, macro: str, opts: CollectOptions, tags: tuple[list[str], list[str]]
+    path: Path,
+    macro: str,
+    opts: CollectOptions,
+    tags: tuple[list[str], list[str]],
+    names: list[str] | None = None,
 ) -> SampleEvidence:
     """Compile, inspect and load one sample (or reuse what the cache has for the same inputs)."""
     from kptrdoc.compile import compile_sample
@@ -545,25 +563,26 @@ def sample_evidence(
         obj = compile_sample(path)
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
-    cache = _cache_path(obj.key, macro, tags, opts.load) if _cache_enabled() else None
+    names = names or [macro]
+    cache = _cache_path(obj.key, repr(names), tags, opts.load) if _cache_enabled() else None
     if cache is not None:
         found = _read_cache(cache)
         if found is not None and found.view.source == path.read_text(errors="replace"):
             return found
-    evidence = _collect_sample(path, obj, macro, opts, tags)
+    evidence = _collect_sample(path, obj, names, opts, tags)
     if cache is not None and not evidence.problems:
         _write_cache(cache, evidence)
     return evidence
 
 
 def _collect_sample(
-    path: Path, obj: Any, macro: str, opts: CollectOptions, tags: tuple[list[str], list[str]]
+    path: Path, obj: Any, names: list[str], opts: CollectOptions, tags: tuple[list[str], list[str]]
 ) -> SampleEvidence:
     from kptrdoc.loader import list_programs, load_program
 
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
-    view = SampleView(name=path.name, path=rel, source=source, hl_lines=macro_lines(source, macro))
+    view = SampleView(name=path.name, path=rel, source=source, hl_lines=macro_lines(source, names))
     evidence = SampleEvidence(
         view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"), str(obj.path)
     )
@@ -768,7 +787,8 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     collected = []
     objects_seen: list[tuple[str, SampleView]] = []
     for path in sources:
-        evidence = sample_evidence(path, front.macro, opts, tags)
+        names = usage_names(front.macro, definition)
+        evidence = sample_evidence(path, front.macro, opts, tags, names)
         objects_seen.append((evidence.object_path, evidence.view))
         page.samples.append(evidence.view)
         page.tag_uses += evidence.tag_uses
