@@ -6,8 +6,11 @@ Standard library only, so the kernel matrix can run it inside a guest::
 
 For each program: open the object, autoload only that program, give it a
 log buffer, load, read the verdict, the verifier log and its statistics,
-optionally attach and trigger it, then close everything. Nothing is pinned,
-nothing stays attached, every fd is closed by ``bpf_object__close``.
+optionally attach and trigger it, then close everything. Nothing stays
+attached, every fd is closed by ``bpf_object__close``. An object whose maps
+ask to be pinned (``LIBBPF_PIN_BY_NAME``) is opened with a pin root in a
+private bpffs mount of this process, unpinned after the load and the mount
+removed at exit: nothing is ever pinned under ``/sys/fs/bpf``.
 
 Verdicts:
 
@@ -24,12 +27,15 @@ Verdicts:
 from __future__ import annotations
 
 import argparse
+import atexit
 import ctypes
 import errno as errno_mod
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -120,6 +126,9 @@ class _Libbpf:
             "libbpf_major_version": (u32, []),
             "libbpf_minor_version": (u32, []),
             "bpf_object__open_file": (vp, [cp, vp]),
+            "bpf_object__next_map": (vp, [vp, vp]),
+            "bpf_map__pin_path": (cp, [vp]),
+            "bpf_object__unpin_maps": (i, [vp, cp]),
             "bpf_object__load": (i, [vp]),
             "bpf_object__close": (None, [vp]),
             "bpf_object__next_program": (vp, [vp, vp]),
@@ -157,6 +166,9 @@ _LIB_LOCK = threading.Lock()
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.vsnprintf.restype = ctypes.c_int
 _LIBC.vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p]
+_LIBC.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_void_p]  # fmt: skip
+_LIBC.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
 def libbpf_so() -> Path:
@@ -233,21 +245,98 @@ class ProgramInfo:
     section: str
 
 
+class _OpenOpts(ctypes.Structure):
+    """The head of ``struct bpf_object_open_opts``: libbpf reads ``sz`` bytes of it."""
+
+    _fields_ = (
+        ("sz", ctypes.c_size_t),
+        ("object_name", ctypes.c_char_p),
+        ("relaxed_maps", ctypes.c_bool),
+        ("pin_root_path", ctypes.c_char_p),
+    )
+
+
+class _PrivatePins:
+    """A bpffs mounted on a temporary directory, for objects that pin maps by name."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.mountpoint: Path | None = None
+        self.count = 0
+
+    def new_root(self) -> Path:
+        with self.lock:
+            if self.mountpoint is None:
+                point = Path(tempfile.mkdtemp(prefix="kptrdoc-pins-"))
+                if _LIBC.mount(b"bpf", str(point).encode(), b"bpf", 0, None) != 0:
+                    err = ctypes.get_errno()
+                    point.rmdir()
+                    raise LoaderError(
+                        f"cannot mount a private bpffs for pinned maps: {os.strerror(err)}"
+                    )
+                self.mountpoint = point
+                atexit.register(self.remove)
+            self.count += 1
+            root = self.mountpoint / str(self.count)
+            root.mkdir()
+            return root
+
+    def remove(self) -> None:
+        with self.lock:
+            if self.mountpoint is not None:
+                _LIBC.umount2(str(self.mountpoint).encode(), 0)
+                self.mountpoint.rmdir()
+                self.mountpoint = None
+
+
+_PINS = _PrivatePins()
+
+
+def _pins_maps(obj: int) -> bool:
+    b = lib().lib
+    bpf_map = b.bpf_object__next_map(obj, None)
+    while bpf_map:
+        if b.bpf_map__pin_path(bpf_map):
+            return True
+        bpf_map = b.bpf_object__next_map(obj, bpf_map)
+    return False
+
+
+def _open_file(obj_path: Path, messages: list[tuple[int, str]], pin_root: Path | None) -> int:
+    b = lib()
+    opts = None
+    if pin_root is not None:
+        opts = _OpenOpts(sz=ctypes.sizeof(_OpenOpts), pin_root_path=str(pin_root).encode())
+    ctypes.set_errno(0)
+    obj = b.lib.bpf_object__open_file(
+        str(obj_path).encode(), ctypes.byref(opts) if opts is not None else None
+    )
+    if not obj:
+        err = _errno()
+        why = _last_warning(messages) or os.strerror(err)
+        raise LoaderError(f"{obj_path}: libbpf cannot open it: {why}")
+    return obj
+
+
 @contextmanager
 def _open(obj_path: Path) -> Iterator[tuple[int, list[tuple[int, str]]]]:
-    """Open a BPF object with libbpf; always closed on exit."""
+    """Open a BPF object with libbpf; always closed (and unpinned) on exit."""
     b = lib()
     with _collect_messages() as messages:
-        ctypes.set_errno(0)
-        obj = b.lib.bpf_object__open_file(str(obj_path).encode(), None)
-        if not obj:
-            err = _errno()
-            why = _last_warning(messages) or os.strerror(err)
-            raise LoaderError(f"{obj_path}: libbpf cannot open it: {why}")
+        obj = _open_file(obj_path, messages, None)
+        pin_root = None
+        if _pins_maps(obj):
+            b.lib.bpf_object__close(obj)
+            pin_root = _PINS.new_root()
+            obj = _open_file(obj_path, messages, pin_root)
         try:
             yield obj, messages
         finally:
+            if pin_root is not None:
+                b.lib.bpf_object__unpin_maps(obj, None)
             b.lib.bpf_object__close(obj)
+            if pin_root is not None:
+                shutil.rmtree(pin_root, ignore_errors=True)
 
 
 def _programs(obj: int) -> Iterator[tuple[int, ProgramInfo]]:
