@@ -107,7 +107,11 @@ class CRenderer:
     # -- names ---------------------------------------------------------------------
 
     def _assign_names(self) -> None:
-        """Pick a unique C name per type, ``name___N`` for the N-th distinct duplicate."""
+        """Pick a unique C name per type, ``name___N`` for the N-th distinct duplicate.
+
+        Works from names and kinds only (no full decoding): it runs over every
+        type of vmlinux even when one struct is rendered.
+        """
         if self._names_done:
             return
         self._names_done = True
@@ -116,33 +120,29 @@ class CRenderer:
         ordinary_seen: dict[str, int] = {}
         enumerators_seen: dict[str, int] = {}
         for type_id in range(1, spec.type_count):
-            if spec.kind_of(type_id) not in _NAMED_KINDS:
+            kind = spec.raw_kind(type_id)
+            if kind not in _NAMED_KINDS:
                 continue
-            t = spec.type(type_id)
-            if isinstance(t, (Struct, Union, Enum, Enum64, Fwd)):
-                if not t.name:
-                    if isinstance(t, (Enum, Enum64)):
-                        self._name_enumerators(t, enumerators_seen)
-                    continue
-                key = t.name  # struct, union and enum tags share one namespace
-                if isinstance(t, Fwd):
-                    self._tag_names[type_id] = t.name
-                    continue
-                count = tag_seen.get(key, 0) + 1
-                tag_seen[key] = count
-                self._tag_names[type_id] = t.name if count == 1 else f"{t.name}___{count}"
-                if isinstance(t, (Enum, Enum64)):
-                    self._name_enumerators(t, enumerators_seen)
-            elif isinstance(t, Typedef):
-                count = ordinary_seen.get(t.name, 0) + 1
-                ordinary_seen[t.name] = count
-                self._ordinary_names[type_id] = t.name if count == 1 else f"{t.name}___{count}"
-
-    def _name_enumerators(self, t: Enum | Enum64, seen: dict[str, int]) -> None:
-        for i, v in enumerate(t.values):
-            count = seen.get(v.name, 0) + 1
-            seen[v.name] = count
-            self._enumerator_names[(t.id, i)] = v.name if count == 1 else f"{v.name}___{count}"
+            name = spec.name_of(type_id)
+            if kind == Kind.TYPEDEF:
+                count = ordinary_seen.get(name, 0) + 1
+                ordinary_seen[name] = count
+                self._ordinary_names[type_id] = name if count == 1 else f"{name}___{count}"
+                continue
+            if kind in (Kind.ENUM, Kind.ENUM64):
+                for i, value_name in enumerate(spec.enumerator_names(type_id)):
+                    n = enumerators_seen.get(value_name, 0) + 1
+                    enumerators_seen[value_name] = n
+                    if n > 1:
+                        self._enumerator_names[(type_id, i)] = f"{value_name}___{n}"
+            if not name:
+                continue
+            if kind == Kind.FWD:
+                self._tag_names[type_id] = name
+                continue
+            count = tag_seen.get(name, 0) + 1  # struct, union and enum share one namespace
+            tag_seen[name] = count
+            self._tag_names[type_id] = name if count == 1 else f"{name}___{count}"
 
     def c_name(self, type_id: int) -> str:
         """``struct foo`` / ``union foo`` / ``enum foo`` / a typedef's name."""
@@ -466,8 +466,8 @@ def render_c_dump(
         type_ids = [
             tid
             for tid in range(spec.first_id, spec.type_count)
-            if spec.kind_of(tid) in _NAMED_KINDS
-            and (spec.name_offset(tid) or spec.kind_of(tid) in (Kind.ENUM, Kind.ENUM64))
+            if spec.raw_kind(tid) in _NAMED_KINDS
+            and (spec.name_offset(tid) or spec.raw_kind(tid) in (Kind.ENUM, Kind.ENUM64))
         ]
     anonymous_enums = []
     for tid in type_ids:

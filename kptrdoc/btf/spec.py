@@ -98,7 +98,7 @@ class Spec:
         self.kinds = kinds
         self._decoder = Decoder(header.byte_order, type_data, strings, header.type_start)
         self._cache: list[Type | None] = [None] * len(offsets)
-        self._names: dict[str, list[int]] | None = None
+        self._names: dict[int, list[int]] | None = None
         self._decl_tags: dict[int, list[int]] | None = None
         self.types = TypeList(self)
 
@@ -133,6 +133,43 @@ class Spec:
             return self.base.kind_of(type_id)
         raise BTFError(f"expected a type id below {self.type_count}, found {type_id}")
 
+    def raw_kind(self, type_id: int) -> int:
+        """The kind number of ``type_id`` as on the wire (0 for void), without decoding."""
+        local = type_id - self.first_id
+        if 0 <= local < len(self.kinds):
+            return self.kinds[local]
+        if type_id == 0:
+            return 0
+        if self.base is not None and 0 < type_id < self.first_id:
+            return self.base.raw_kind(type_id)
+        raise BTFError(f"expected a type id below {self.type_count}, found {type_id}")
+
+    def name_of(self, type_id: int) -> str:
+        """The name of ``type_id`` without decoding the rest of it ("" when anonymous)."""
+        if type_id == 0:
+            return ""
+        return self.strings.get(self.name_offset(type_id))
+
+    def enumerator_names(self, type_id: int) -> list[str]:
+        """Names of an ENUM/ENUM64's values without decoding the values."""
+        local = type_id - self.first_id
+        if local < 0:
+            if self.base is None:
+                raise BTFError(f"expected a type id below {self.type_count}, found {type_id}")
+            return self.base.enumerator_names(type_id)
+        kind = self.raw_kind(type_id)
+        if kind not in (Kind.ENUM, Kind.ENUM64):
+            raise BTFError(f"type {type_id}: expected an ENUM or ENUM64")
+        pos = self.offsets[local]
+        order = self.header.byte_order
+        (info,) = struct.unpack_from(order + "I", self.type_data, pos + 4)
+        step = 8 if kind == Kind.ENUM else 12
+        get = self.strings.get
+        return [
+            get(struct.unpack_from(order + "I", self.type_data, pos + 12 + i * step)[0])
+            for i in range(info & 0xFFFFFF)
+        ]
+
     def __iter__(self) -> Iterator[Type]:
         """This blob's own types in id order (not the base's)."""
         for type_id in range(self.first_id, self.type_count):
@@ -159,27 +196,40 @@ class Spec:
     # -- indexes -------------------------------------------------------------------
 
     def by_name(self, name: str, kind: type[Type] | None = None) -> list[Type]:
-        """Every type called ``name`` (base types first), optionally of one class."""
-        if self._names is None:
-            self._names = self._build_name_index()
+        """Every type called ``name`` (base types first), optionally of one class.
+
+        The index maps name offsets to ids (no string is decoded to build it);
+        a lookup finds where ``name`` occurs in the string section.
+        """
         found: list[Type] = []
         if self.base is not None:
             found.extend(self.base.by_name(name, kind))
-        for type_id in self._names.get(name, ()):
+        if not name:
+            return found
+        if self._names is None:
+            self._names = self._build_name_index()
+        ids: list[int] = []
+        for off in self.strings.offsets_of(name):
+            ids.extend(self._names.get(off, ()))
+        for type_id in sorted(ids):
             t = self.type(type_id)
             if t is not None and (kind is None or isinstance(t, kind)):
                 found.append(t)
         return found
 
-    def _build_name_index(self) -> dict[str, list[int]]:
-        index: dict[str, list[int]] = {}
+    def _build_name_index(self) -> dict[int, list[int]]:
+        index: dict[int, list[int]] = {}
         unpack = struct.Struct(self.header.byte_order + "I").unpack_from
         data = self.type_data
-        get = self.strings.get
+        first = self.first_id
         for local, pos in enumerate(self.offsets):
             (name_off,) = unpack(data, pos)
             if name_off:
-                index.setdefault(get(name_off), []).append(self.first_id + local)
+                found = index.get(name_off)
+                if found is None:
+                    index[name_off] = [first + local]
+                else:
+                    found.append(first + local)
         return index
 
     def decl_tags_of(self, type_id: int, component_idx: int | None = None) -> list[DeclTag]:

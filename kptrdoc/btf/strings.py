@@ -63,6 +63,17 @@ class StringTable:
         self._cache[offset] = text
         return text
 
+    def offsets_of(self, text: str) -> list[int]:
+        """Every offset (here and in the base) at which ``text`` can be read, suffixes included."""
+        needle = text.encode("utf-8", "surrogateescape") + b"\0"
+        found = self._base.offsets_of(text) if self._base is not None else []
+        data = self._data
+        pos = data.find(needle)
+        while pos >= 0:
+            found.append(self.base_len + pos)
+            pos = data.find(needle, pos + 1)
+        return found
+
     def iter_strings(self) -> list[tuple[int, str]]:
         """Every string of this table (not the base's) with its offset."""
         out: list[tuple[int, str]] = []
