@@ -684,6 +684,15 @@ def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
     )
 
 
+def _helper_declared(name: str) -> bool:
+    """Whether the pinned libbpf's ``bpf_helper_defs.h`` declares ``name`` as a BPF helper."""
+    try:
+        text = (toolchain.libbpf().include_dir / "bpf" / "bpf_helper_defs.h").read_text()
+    except (KptrdocError, OSError):
+        return False
+    return re.search(rf"\(\s*\*\s*const\s+{re.escape(name)}\s*\)", text) is not None
+
+
 def _related(names: list[str], samples_dir: Path, identifier: str) -> list[RelatedLink]:
     links = []
     for name in names:
@@ -692,8 +701,17 @@ def _related(names: list[str], samples_dir: Path, identifier: str) -> list[Relat
             defined = headers.is_defined(name)
         except KptrdocError:
             defined = False
-        links.append(RelatedLink(name, f"../{name}/" if has_page and name != identifier else None,
-                                 defined))  # fmt: skip
+        note = ""
+        if not defined:
+            note = (
+                "a BPF helper, declared in bpf_helper_defs.h"
+                if _helper_declared(name)
+                else "not defined in libbpf's eBPF-side headers"
+            )
+        elif not has_page:
+            note = "no page yet"
+        url = f"../{name}/" if has_page and name != identifier else None
+        links.append(RelatedLink(name, url, defined, note))
     return links
 
 

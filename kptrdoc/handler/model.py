@@ -184,6 +184,7 @@ class RelatedLink:
     url: str | None
     """Relative URL of its page here, or ``None`` when there is no page yet."""
     defined: bool = True
+    note: str = ""
 
 
 @dataclass
