@@ -420,7 +420,7 @@ def _expectations_from_btf(spec: Any) -> dict[str, dict]:
     for t in spec:
         if not isinstance(t, Func):
             continue
-        entry: dict = {"verdict": "", "msgs": [], "description": ""}
+        entry: dict = {"verdict": "", "msgs": [], "description": "", "runs": []}
         for tag in spec.decl_tags_of(t.id, -1):
             text = tag.name
             if not text.startswith("kptrdoc:"):
@@ -432,6 +432,8 @@ def _expectations_from_btf(spec: Any) -> dict[str, dict]:
                 entry["msgs"].append(body[4:])
             elif body.startswith("description="):
                 entry["description"] = body[len("description=") :]
+            elif body.startswith("run="):
+                entry["runs"].append(body[4:])
         out[t.name] = entry
     return out
 
@@ -578,7 +580,7 @@ def sample_evidence(
 def _collect_sample(
     path: Path, obj: Any, names: list[str], opts: CollectOptions, tags: tuple[list[str], list[str]]
 ) -> SampleEvidence:
-    from kptrdoc.loader import list_programs, load_program
+    from kptrdoc.loader import list_programs, load_program, run_triggers
 
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
@@ -628,9 +630,15 @@ def _collect_sample(
                 "verdict": e.verdict or "",
                 "msgs": list(e.msgs),
                 "description": e.description or "",
+                "runs": list(e.runs),
             }
     for info in list_programs(obj.path):
-        expect = expectations.get(info.name, {"verdict": "", "msgs": [], "description": ""})
+        expect = expectations.get(
+            info.name, {"verdict": "", "msgs": [], "description": "", "runs": []}
+        )
+        trigger = next((r for r in expect.get("runs", []) if r in run_triggers()), None)
+        if expect["verdict"] != "success":
+            trigger = None
         text, first = function_source(source, info.name)
         prog = ProgramView(
             name=info.name,
@@ -644,7 +652,7 @@ def _collect_sample(
         )
         if opts.load:
             try:
-                result = load_program(obj.path, info.name)
+                result = load_program(obj.path, info.name, run=trigger)
             except KptrdocError as exc:
                 evidence.problems.append(f"{rel}: {info.name} was not loaded: {exc}")
                 result = None
@@ -671,6 +679,7 @@ def _now() -> _dt.datetime:
 def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
     expected = {"success": "loaded", "failure": "rejected"}.get(prog.expect)
     missing = _msgs_in_order(prog.msgs, result.log) if prog.expect == "failure" else []
+    run = getattr(result, "run", None)
     return VerifierRun(
         verdict=result.verdict,
         kernel_release=result.kernel_release,
@@ -679,8 +688,13 @@ def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
         insns_processed=result.insns_processed,
         log=result.log,
         reason=result.reason,
-        matches_expectation=(expected is None or result.verdict == expected) and not missing,
+        matches_expectation=(expected is None or result.verdict == expected)
+        and not missing
+        and (run is None or run.ran),
         missing_msgs=missing,
+        run_trigger=run.trigger if run is not None else "",
+        run_counts=(run.run_cnt_before, run.run_cnt_after) if run is not None else None,
+        run_error=run.error if run is not None else "",
     )
 
 

@@ -135,6 +135,17 @@ class VerifierRun:
     reason: str = ""
     matches_expectation: bool = True
     missing_msgs: list[str] = field(default_factory=list)
+    run_trigger: str = ""
+    """The ``__run`` trigger the program was attached to and fired with ("" when not run)."""
+    run_counts: tuple[int, int] | None = None
+    """Its run count before and after the trigger."""
+    run_error: str = ""
+
+    @property
+    def ran(self) -> bool:
+        return (
+            bool(self.run_counts) and not self.run_error and self.run_counts[1] > self.run_counts[0]
+        )
 
 
 @dataclass

@@ -87,6 +87,7 @@ def test_verifier_and_mistakes(kptr_page) -> None:
     assert "instructions processed" in text
     assert re.search(r"libbpf \d+\.\d+\.\d+", text) and re.search(r"clang \d+\.\d+", text)
     assert '<details class="note">' in kptr_page
+    assert re.search(r"triggered by fork: it ran \(run count \d+ → \d+\)", text)
 
 
 def test_example_highlights_the_macro(kptr_page) -> None:
