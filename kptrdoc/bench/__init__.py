@@ -6,7 +6,9 @@ and can write their sections into ``docs/performance.md``.
 
 from __future__ import annotations
 
+import os
 import re
+import resource
 import statistics
 import subprocess
 import time
@@ -18,11 +20,16 @@ from pathlib import Path
 class Timing:
     label: str
     command: str
-    seconds: list[float]
+    seconds: list[float]  # wall clock per run
+    cpu: list[float] = field(default_factory=list)  # user+sys CPU of the child per run
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
 
 @dataclass
@@ -37,12 +44,12 @@ class Report:
         lines.extend(self.notes)
         if self.notes:
             lines.append("")
-        lines.append("| what | command | runs | median (s) | min (s) |")
-        lines.append("|---|---|---|---|---|")
+        lines.append("| what | command | runs | wall median (s) | wall min (s) | CPU median (s) |")
+        lines.append("|---|---|---|---|---|---|")
         for t in self.timings:
             lines.append(
                 f"| {t.label} | `{t.command}` | {len(t.seconds)} | {t.median:.3f} "
-                f"| {min(t.seconds):.3f} |"
+                f"| {min(t.seconds):.3f} | {t.cpu_median:.3f} |"
             )
         lines.append("")
         for label, ratio in self.ratios:
@@ -50,16 +57,25 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def time_command(argv: list[str], repeat: int, warmup: int = 1) -> list[float]:
-    """Wall-clock seconds of ``argv`` (stdout to /dev/null), ``repeat`` times after warm-up."""
+def time_command(argv: list[str], repeat: int, warmup: int = 1) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU (user+sys) seconds of ``argv`` with stdout to /dev/null,
+    ``repeat`` times after ``warmup`` runs."""
     for _ in range(warmup):
         subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-    out = []
+    wall, cpu = [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-        out.append(time.perf_counter() - start)
-    return out
+        wall.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def machine_note() -> str:
+    load = os.getloadavg()[0]
+    return f"Machine: {os.cpu_count()} CPUs, load average {load:.1f} when the run started."
 
 
 def write_section(path: Path, report: Report) -> None:

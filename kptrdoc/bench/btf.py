@@ -6,7 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from kptrdoc.bench import Report, Timing, time_command
+from kptrdoc.bench import Report, Timing, machine_note, time_command
 
 VMLINUX = Path("/sys/kernel/btf/vmlinux")
 
@@ -19,6 +19,7 @@ TASK_STRUCT_SCRIPT = (
 
 def run(repeat: int) -> Report:
     report = Report("BTF reader")
+    note = machine_note()
     bpftool = shutil.which("bpftool")
     if bpftool is None or not VMLINUX.exists():
         report.notes.append("Not measured: needs bpftool and /sys/kernel/btf/vmlinux.")
@@ -27,27 +28,29 @@ def run(repeat: int) -> Report:
     ours = Timing(
         "kptrdoc raw dump of vmlinux",
         "kptrdoc btf dump /sys/kernel/btf/vmlinux > /dev/null",
-        time_command([*kptrdoc, "btf", "dump", str(VMLINUX)], repeat),
+        *time_command([*kptrdoc, "btf", "dump", str(VMLINUX)], repeat),
     )
     theirs = Timing(
         "bpftool raw dump of vmlinux",
         "bpftool btf dump file /sys/kernel/btf/vmlinux > /dev/null",
-        time_command([bpftool, "btf", "dump", "file", str(VMLINUX)], repeat),
+        *time_command([bpftool, "btf", "dump", "file", str(VMLINUX)], repeat),
     )
     task = Timing(
         "kptrdoc: open vmlinux, print C of struct task_struct (with its dependencies)",
         f'python -c "{TASK_STRUCT_SCRIPT}"',
-        time_command([sys.executable, "-c", TASK_STRUCT_SCRIPT], repeat),
+        *time_command([sys.executable, "-c", TASK_STRUCT_SCRIPT], repeat),
     )
     full_c = Timing(
         "kptrdoc C dump of vmlinux",
         "kptrdoc btf dump /sys/kernel/btf/vmlinux --format c > /dev/null",
-        time_command([*kptrdoc, "btf", "dump", str(VMLINUX), "--format", "c"], max(3, repeat // 2)),
+        *time_command(
+            [*kptrdoc, "btf", "dump", str(VMLINUX), "--format", "c"], max(3, repeat // 2)
+        ),
     )
     bpftool_c = Timing(
         "bpftool C dump of vmlinux",
         "bpftool btf dump file /sys/kernel/btf/vmlinux format c > /dev/null",
-        time_command(
+        *time_command(
             [bpftool, "btf", "dump", "file", str(VMLINUX), "format", "c"], max(3, repeat // 2)
         ),
     )
@@ -62,6 +65,6 @@ def run(repeat: int) -> Report:
     ]
     report.notes.append(
         f"Measured by `make bench` (`python -m kptrdoc.bench`), {repeat} runs each after one "
-        "warm-up, wall clock, output to /dev/null; the kptrdoc figures include Python start-up."
+        "warm-up, output to /dev/null; the kptrdoc figures include Python start-up. " + note
     )
     return report

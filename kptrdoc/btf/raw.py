@@ -67,10 +67,13 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 32768) -> Itera
     kind_mask = dialect.kind_mask
     type_count = spec.type_count
 
+    strings_len = strings.total_len
+    get_string = strings.get
+
     def name(off: int) -> str:
         found = cache.get(off)
         if found is None:
-            found = strings.get(off) if off in strings else "(invalid)"
+            found = get_string(off) if off < strings_len else "(invalid)"
             cache[off] = found
         return found
 

@@ -12,7 +12,7 @@ from kptrdoc.btf.errors import BTFError
 class StringTable:
     """Names by offset, decoded on first use and cached."""
 
-    __slots__ = ("_base", "_cache", "_data", "_start", "base_len", "section_offset")
+    __slots__ = ("_base", "_cache", "_data", "_text", "base_len", "section_offset", "total_len")
 
     def __init__(
         self, data: bytes, base: StringTable | None = None, section_offset: int = 0
@@ -23,6 +23,9 @@ class StringTable:
         """Offsets below this belong to the base's table."""
         self.section_offset = section_offset
         self._cache: dict[int, str] = {0: ""}
+        self.total_len = self.base_len + len(data)
+        # ASCII tables (nearly all) are decoded once: byte offsets are then str offsets
+        self._text: str | None = data.decode("ascii") if data.isascii() else None
         if data and data[-1] != 0:
             raise BTFError(
                 "expected the string section to end with a NUL byte",
@@ -37,10 +40,10 @@ class StringTable:
 
     def __len__(self) -> int:
         """The total offset space: the base's strings plus these."""
-        return self.base_len + len(self._data)
+        return self.total_len
 
     def __contains__(self, offset: int) -> bool:
-        return 0 <= offset < len(self)
+        return 0 <= offset < self.total_len
 
     def get(self, offset: int) -> str:
         """The string at ``offset``; ``BTFError`` when it is outside the table."""
@@ -58,8 +61,11 @@ class StringTable:
                     f"expected a string offset below {len(self)}, found {offset}",
                     self.section_offset,
                 )
-            end = data.index(0, local)
-            text = data[local:end].decode("utf-8", "surrogateescape")
+            if self._text is not None:
+                text = self._text[local : self._text.index("\0", local)]
+            else:
+                end = data.index(0, local)
+                text = data[local:end].decode("utf-8", "surrogateescape")
         self._cache[offset] = text
         return text
 
