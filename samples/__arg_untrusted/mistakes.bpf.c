@@ -77,4 +77,34 @@ int BPF_PROG(untrusted_nullable, struct task_struct *task, u64 clone_flags)
 	return maybe_pid(task);
 }
 
+/* a struct of the program's own, not of the kernel */
+struct fork_counts {
+	u64 processes;
+	u64 threads;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, u32);
+	__type(value, struct fork_counts);
+	__uint(max_entries, 1024);
+} counts SEC(".maps");
+
+__noinline int peek_processes(struct fork_counts *c __arg_untrusted)
+{
+	return c->processes;
+}
+
+SEC("tp_btf/task_newtask")
+__failure __msg("arg#0 reference type('STRUCT fork_counts') has no matches")
+__description("a struct behind __arg_untrusted must be a kernel struct: the program's own types are not found in the kernel's BTF")
+int BPF_PROG(untrusted_local_struct, struct task_struct *task, u64 clone_flags)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct fork_counts *c;
+
+	c = bpf_map_lookup_elem(&counts, &tgid);
+	return c ? peek_processes(c) : 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
