@@ -22,6 +22,12 @@ struct fork_histogram {
 	u64 by_cpu[65];
 };
 
+/* a per-CPU copy of a pointer: not plain data */
+struct fork_sample {
+	u64 count;
+	struct task_struct *last_child;
+};
+
 struct proc_stats {
 	struct fork_counts __percpu_kptr *counts;
 };
@@ -100,6 +106,19 @@ int BPF_PROG(percpu_too_big, struct task_struct *task, u64 clone_flags)
 	h = bpf_percpu_obj_new_impl(bpf_core_type_id_local(struct fork_histogram), NULL);
 	if (h)
 		bpf_percpu_obj_drop_impl(h, NULL);
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+__failure __msg("bpf_percpu_obj_new type ID argument must be of a struct of scalars")
+__description("per-CPU objects hold plain numbers only: a struct with a pointer member is refused")
+int BPF_PROG(percpu_pointer_member, struct task_struct *task, u64 clone_flags)
+{
+	struct fork_sample *sample;
+
+	sample = bpf_percpu_obj_new_impl(bpf_core_type_id_local(struct fork_sample), NULL);
+	if (sample)
+		bpf_percpu_obj_drop_impl(sample, NULL);
 	return 0;
 }
 
