@@ -62,7 +62,8 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 32768) -> Itera
     rows_signed = struct.Struct(order + "Ii").iter_unpack
     data = spec.type_data
     strings = spec.strings
-    cache: dict[int, str] = {0: "(anon)"}
+    cache: dict[int, str] = strings.by_offset()
+    cache[0] = "(anon)"
     vlen_mask = dialect.vlen_mask
     kind_mask = dialect.kind_mask
     type_count = spec.type_count

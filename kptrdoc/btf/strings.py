@@ -80,6 +80,24 @@ class StringTable:
             pos = data.find(needle, pos + 1)
         return found
 
+    def by_offset(self) -> dict[int, str]:
+        """Every string of this table (not the base's) keyed by its offset, in one go.
+
+        Offsets into the middle of a string (suffix references) are not keys;
+        :meth:`get` still answers those.
+        """
+        out: dict[int, str] = {}
+        off = self.base_len
+        if self._text is not None:
+            for part in self._text.split("\0")[:-1]:  # the table ends with a NUL
+                out[off] = part
+                off += len(part) + 1
+        else:
+            for raw in self._data.split(b"\0")[:-1]:
+                out[off] = raw.decode("utf-8", "surrogateescape")
+                off += len(raw) + 1
+        return out
+
     def iter_strings(self) -> list[tuple[int, str]]:
         """Every string of this table (not the base's) with its offset."""
         out: list[tuple[int, str]] = []
