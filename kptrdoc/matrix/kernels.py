@@ -282,6 +282,10 @@ def _fetch(suite: str, apt: toolchain.IsolatedApt | None) -> Kernel:
     record = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(kernel).items()}
     (directory / "kernel.json").write_text(json.dumps(record, indent=2) + "\n")
     _log(f"{suite}: Linux {kernel.release} unpacked in {directory}")
+    for old in kernels_dir().glob(f"{suite}-*"):  # the suite moved on: drop its older kernels
+        if old != directory and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+            _log(f"{suite}: removed the older {old.name}")
     return kernel
 
 

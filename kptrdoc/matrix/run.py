@@ -8,6 +8,7 @@ kernel runs the same script directly. Kernels boot in parallel, one per CPU.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -88,9 +89,18 @@ class Matrix:
         return next((r for r in self.runs if r.kernel.id == kernel.id), None)
 
 
+STALE_RUN_SECONDS = 24 * 3600
+
+
 def runs_dir() -> Path:
+    """Where run directories live while a kernel runs; leftovers of killed runs are swept."""
     path = toolchain.cache_dir() / "matrix" / "runs"
     path.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for entry in path.iterdir():
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and now - entry.stat().st_mtime > STALE_RUN_SECONDS:
+                shutil.rmtree(entry, ignore_errors=True)
     return path
 
 
