@@ -240,7 +240,8 @@ def initramfs_for(kernel: Kernel) -> Path:
     if path.is_file():
         return path
     for old in path.parent.glob("initramfs-kptrdoc-*.cpio"):
-        old.unlink(missing_ok=True)
+        if old.name != path.name:  # another process may have just built this very one
+            old.unlink(missing_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(build(kernel))
     tmp.replace(path)
