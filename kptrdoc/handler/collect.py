@@ -263,7 +263,61 @@ def _tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
 
 
 def _step(t: Any) -> ChainStep:
+    nelems = getattr(t, "nelems", None)
+    if t.kind_name == "ARRAY" and nelems is not None:
+        return ChainStep("ARRAY", f"[{nelems}]", t.id)
+    if t.kind_name in ("ENUM", "ENUM64") and not t.name:
+        values = ", ".join(f"{v.name} = {v.value}" for v in getattr(t, "values", ())[:2])
+        return ChainStep(t.kind_name, f"{{ {values} }}", t.id)
     return ChainStep(t.kind_name, t.name, t.id)
+
+
+def member_names_used(source: str, macro: str) -> list[str]:
+    """First arguments of ``MACRO(name, ...)`` in the code of ``source`` (``__uint(type, ...)``)."""
+    code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    code = re.sub(r"//[^\n]*", "", code)
+    found = re.findall(rf"(?<![\w]){re.escape(macro)}\s*\(\s*([A-Za-z_]\w*)\s*,", code)
+    return list(dict.fromkeys(found))
+
+
+def _map_member_uses(spec: Any, members: list[str], sample: str) -> list[TagUse]:
+    """BTF chains of the ``.maps`` definitions' members named in ``members``."""
+    from kptrdoc.btf import Datasec, Struct, Var
+
+    uses: list[TagUse] = []
+    wanted = set(members)
+    for t in spec:
+        if not (isinstance(t, Datasec) and t.name == ".maps"):
+            continue
+        for info in t.vars:
+            var = spec.type(info.type)
+            if not isinstance(var, Var):
+                continue
+            record = spec.type(spec.strip(var.type))
+            if not isinstance(record, Struct):
+                continue
+            for member in record.members:
+                if member.name not in wanted:
+                    continue
+                steps = [ChainStep("VAR", var.name, var.id), _step(record)]
+                steps.append(ChainStep("member", member.name, None))
+                steps += [_step(c) for c in _member_chain(spec, member.type)]
+                uses.append(TagUse(f"{var.name}.{member.name}", "", steps, sample))
+    return uses
+
+
+def _member_chain(spec: Any, type_id: int, limit: int = 6) -> list[Any]:
+    """PTR/ARRAY/TYPE_TAG/qualifier links from ``type_id`` down to the first other type."""
+    chain = []
+    for _ in range(limit):
+        t = spec.type(type_id)
+        if t is None:
+            break
+        chain.append(t)
+        if t.kind_name not in ("PTR", "ARRAY", "TYPE_TAG", "CONST", "VOLATILE", "RESTRICT"):
+            break
+        type_id = t.type
+    return chain
 
 
 def _decl_tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
@@ -595,6 +649,10 @@ def _collect_sample(
         evidence.tag_uses += _tag_uses(spec, type_tags, path.name)
     if decl_tags:
         evidence.tag_uses += _decl_tag_uses(spec, decl_tags, path.name)
+    if not type_tags and not decl_tags:
+        members = member_names_used(source, names[0])
+        if members:
+            evidence.tag_uses += _map_member_uses(spec, members, path.name)
 
     model_loader = _object_model_loader()
     model = None
@@ -829,6 +887,9 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
             _add_extern(page, ExternView(ext.name, ext.kind, ext.signature, [path.name]), path.name)
         page.problems += [p for p in evidence.problems if p not in page.problems]
         collected.append(evidence.collected_at)
+    examples = {s.name for s in page.example_samples}
+    page.tag_uses.sort(key=lambda u: u.sample not in examples)
+    page.maps.sort(key=lambda m: m.sample not in examples)
     if opts.matrix:
         objects = {Path(e): f"{identifier}/{Path(v.path).name}" for e, v in objects_seen}
         page.matrix = _matrix(front.macro, objects, page)

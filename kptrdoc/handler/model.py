@@ -74,6 +74,8 @@ class ChainStep:
             return f"member {self.name}"
         if self.kind in ("TYPE_TAG", "DECL_TAG"):
             return f"{self.kind} '{self.name}'"
+        if not self.name and self.kind in ("STRUCT", "UNION", "ENUM", "ENUM64"):
+            return f"{self.kind} (anon)"
         return f"{self.kind} {self.name}".strip()
 
 
