@@ -4,9 +4,11 @@ The raw formatter follows the newest behaviour by default; a test reads
 :func:`dialect_for` with the installed bpftool's version so that the output
 is compared like for like. Keep every known difference here and nowhere else.
 
-Checked against bpftool's ``dump_btf_type`` in v7.1.0, v7.5.0 and the
-2026 tree (24-bit vlen): the text of each line is the same in all of them;
-what changes is how many bits of the info word the tool reads.
+Checked against bpftool's ``dump_btf_type`` in v7.1.0 (Debian 12), v7.5.0
+(Debian 13), v7.7.0 and the tree after it (24-bit vlen, April 2026): the text
+of each line is the same in all of them (kind_flag of TYPE_TAG/DECL_TAG is
+not printed by any); what changes is how many bits of the info word the tool
+reads.
 """
 
 from __future__ import annotations
@@ -26,15 +28,15 @@ class Dialect:
 
 
 NEWEST = Dialect("newest", vlen_mask=0xFFFFFF, kind_mask=0x7F)
-"""bpftool with 24-bit vlen support (kernel tree from 2026, bpftool > 7.6)."""
+"""bpftool with 24-bit vlen support (the tree after v7.7.0; no release yet)."""
 
 LEGACY = Dialect("legacy", vlen_mask=0xFFFF, kind_mask=0x1F)
-"""bpftool 7.1 .. 7.6: ``BTF_INFO_VLEN`` is 16 bits, ``BTF_INFO_KIND`` 5 bits."""
+"""bpftool 7.1 .. 7.7: ``BTF_INFO_VLEN`` is 16 bits, ``BTF_INFO_KIND`` 5 bits."""
 
 DIFFERENCES: tuple[tuple[str, str], ...] = (
     (
         "vlen width",
-        "bpftool up to 7.6 prints vlen= and walks members with a 16-bit vlen; newer ones 24-bit",
+        "bpftool up to 7.7 prints vlen= and walks members with a 16-bit vlen; newer ones 24-bit",
     ),
     (
         "kind width",
@@ -48,8 +50,8 @@ DIFFERENCES: tuple[tuple[str, str], ...] = (
     ),
 )
 
-FIRST_24BIT_VLEN = (7, 7)
-"""The first bpftool release whose raw dump reads 24-bit vlen (assumed: after 7.6)."""
+FIRST_24BIT_VLEN = (7, 8)
+"""The first bpftool release whose raw dump reads 24-bit vlen (the change landed after 7.7.0)."""
 
 
 def dialect_for(version: tuple[int, int] | None) -> Dialect:

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bpftool-dialect",
         choices=sorted(DIALECTS),
         default="newest",
-        help="raw format: print as the newest bpftool (24-bit vlen) or as 7.1-7.6 (16-bit)",
+        help="raw format: print as the newest bpftool (24-bit vlen) or as 7.1-7.7 (16-bit)",
     )
     dump.add_argument(
         "--kptr-macros",
