@@ -28,6 +28,7 @@ INCOMPATIBLE = "not on this kernel"
 MSG_DIFFERS = "message differs"
 UNEXPECTED_LOAD = "loaded, expected a rejection"
 NO_VERDICT = "no verdict"
+DID_NOT_RUN = "loaded but did not run"
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ def check(cell: res.Cell, expect: Expectation, kernel: Kernel) -> str:
     if cell.verdict in UNKNOWN:
         return NO_VERDICT
     if expect.verdict == "success":
+        if cell.loaded and res.did_not_run(cell.result):
+            return DID_NOT_RUN
         return OK if cell.loaded else INCOMPATIBLE
     if expect.verdict == "failure":
         if cell.loaded:
@@ -162,7 +165,7 @@ class Compatibility:
                 if not self.supported(by_id[kernel_id]):
                     continue
                 status = check(cell, row.expect, by_id[kernel_id])
-                if status in (UNEXPECTED_LOAD, MSG_DIFFERS):
+                if status in (UNEXPECTED_LOAD, MSG_DIFFERS, DID_NOT_RUN):
                     label = by_id[kernel_id].label
                     out.append(f"{row.source}: {row.program} on {label}: {status} ({cell.short})")
         return out

@@ -5,7 +5,9 @@
 Python process (starting Python takes seconds under TCG), and writes for each
 object ``N.json`` (the loader's JSON list, as ``python -m kptrdoc.loader OBJ
 --json`` prints it), ``N.err`` (a failure, one line) and ``N.rc`` last.
-Standard library only, like the loader.
+``RUN_DIR/triggers.json`` (optional) maps ``"N"`` to ``{program: trigger}``
+for the programs a sample wants run (``__run``): those are attached and
+triggered after loading. Standard library only, like the loader.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from kptrdoc import loader
 from kptrdoc.errors import KptrdocError
 
 
-def run_object(obj: Path) -> tuple[list[dict] | None, str]:
+def run_object(obj: Path, triggers: dict[str, str]) -> tuple[list[dict] | None, str]:
     try:
         names = [p.name for p in loader.list_programs(obj)]
-        return [loader.load_program(obj, name).to_json() for name in names], ""
+        results = [loader.load_program(obj, n, run=triggers.get(n)).to_json() for n in names]
+        return results, ""
     except KptrdocError as exc:
         return None, f"kptrdoc: {exc}"
     except Exception as exc:  # report it for this object, go on with the others
@@ -35,8 +38,14 @@ def main(argv: list[str]) -> int:
         print("usage: python -m kptrdoc.matrix.guest RUN_DIR COUNT", file=sys.stderr)
         return 2
     run_dir, count = Path(argv[0]), int(argv[1])
+    try:
+        triggers = json.loads((run_dir / "triggers.json").read_text())
+    except (OSError, ValueError):
+        triggers = {}
     for index in range(count):
-        results, error = run_object(run_dir / f"{index}.o")
+        wanted = triggers.get(str(index)) if isinstance(triggers, dict) else None
+        wanted = {str(k): str(v) for k, v in wanted.items()} if isinstance(wanted, dict) else {}
+        results, error = run_object(run_dir / f"{index}.o", wanted)
         if results is not None:
             (run_dir / f"{index}.json").write_text(json.dumps(results, indent=1) + "\n")
         (run_dir / f"{index}.err").write_text(error + "\n" if error else "")

@@ -49,9 +49,11 @@ def sha256_file(path: Path) -> str:
 def runner_fingerprint(libbpf_so: Path) -> str:
     """What, besides the object and the kernel, decides a verdict: our loader and libbpf."""
     from kptrdoc import loader
+    from kptrdoc.matrix import guest
 
     digest = hashlib.sha256()
     digest.update(Path(loader.__file__).read_bytes())
+    digest.update(Path(guest.__file__).read_bytes())
     digest.update(Path(libbpf_so).resolve().read_bytes())
     return digest.hexdigest()[:16]
 
@@ -70,6 +72,18 @@ _MISSING = (
     (re.compile(r"failed to find kernel BTF type ID of '(\w+)'"), "kernel BTF lacks {}"),
     (re.compile(r"map '(\w+)': failed to create"), "map {} cannot be created"),
 )
+
+
+def did_not_run(result: dict) -> str | None:
+    """Why a loaded program that had to run (``__run``) did not, or ``None``."""
+    run = result.get("run")
+    if not isinstance(run, dict):
+        return None
+    if run.get("error"):
+        return f"loaded, did not run: {run['error']}"
+    if int(run.get("run_cnt_after") or 0) <= int(run.get("run_cnt_before") or 0):
+        return f"loaded, did not run on {run.get('trigger', '?')}"
+    return None
 
 
 def short_reason(verdict: str, reason: str, log: str = "") -> str:
@@ -129,7 +143,8 @@ def cells_from_loader(
                 program=str(item.get("program", "?")),
                 kernel=kernel,
                 verdict=verdict,
-                short=short_reason(verdict, reason, str(item.get("log") or "")),
+                short=did_not_run(item)
+                or short_reason(verdict, reason, str(item.get("log") or "")),
                 reason=reason,
                 kernel_release=str(item.get("kernel_release") or ""),
                 cached=cached,

@@ -134,10 +134,32 @@ def _script(run_dir: Path, objects: list[ObjectRef], libbpf_so: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _triggers(path: Path) -> dict[str, str]:
+    """Program -> ``__run`` trigger, for the programs of an object that ask to be run."""
+    from kptrdoc.loader import run_triggers
+    from kptrdoc.objects import ObjectError, load_object
+
+    try:
+        programs = load_object(path).programs
+    except (ObjectError, OSError):
+        return {}
+    known = set(run_triggers())
+    return {
+        p.name: p.expect.runs[0]
+        for p in programs
+        if p.expect.verdict == "success" and p.expect.runs and p.expect.runs[0] in known
+    }
+
+
 def _prepare(kernel: Kernel, objects: list[ObjectRef], libbpf_so: Path) -> Path:
     run_dir = Path(tempfile.mkdtemp(prefix=f"{kernel.name}-", dir=runs_dir()))
+    triggers = {}
     for index, ref in enumerate(objects):
         shutil.copyfile(ref.path, run_dir / f"{index}.o")
+        wanted = _triggers(ref.path)
+        if wanted:
+            triggers[str(index)] = wanted
+    (run_dir / "triggers.json").write_text(json.dumps(triggers) + "\n")
     (run_dir / "run.sh").write_text(_script(run_dir, objects, libbpf_so))
     return run_dir
 

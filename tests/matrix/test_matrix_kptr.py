@@ -45,6 +45,9 @@ def test_example_needs_cpumask_kfuncs_missing_from_6_1(kptr_matrix):
         cell = _cell(kptr_matrix, "record_task_cpumask", suite)
         assert cell.verdict == res.LOADED, f"{suite}: {cell.short}"
         assert cell.short == res.CHECK
+        run = cell.result["run"]  # __run("fork"): attached and triggered on that kernel
+        assert run["trigger"] == "fork" and not run["error"], run
+        assert run["run_cnt_after"] > run["run_cnt_before"], f"{suite}: did not run"
 
 
 def test_negative_samples_rejected_with_their_message_from_6_12(kptr_matrix):
