@@ -67,13 +67,23 @@ def mkdocs_build(config: Path, site_dir: Path, cwd: Path) -> subprocess.Complete
 
 
 @pytest.fixture(scope="session")
-def build_mkdocs():
+def kernel_access() -> None:
+    """Pages load their samples into the running kernel: skip (fail under CI) without access."""
+    from kptrdoc.loader import kernel_access
+
+    reason = kernel_access()
+    if reason:
+        skip_or_fail(f"cannot load BPF programs, so no page can be built: {reason}")
+
+
+@pytest.fixture(scope="session")
+def build_mkdocs(kernel_access):
     """:func:`mkdocs_build`, for tests that build a site of their own."""
     return mkdocs_build
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory, releases: list) -> Path:
+def built_site(tmp_path_factory: pytest.TempPathFactory, releases: list, kernel_access) -> Path:
     """The whole site, built once with ``mkdocs build --strict`` into a temporary directory."""
     site = tmp_path_factory.mktemp("site")
     proc = mkdocs_build(REPO / "mkdocs.yml", site, REPO)
