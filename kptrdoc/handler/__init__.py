@@ -30,8 +30,9 @@ from markupsafe import Markup
 from mkdocstrings import BaseHandler, CollectionError, get_logger
 
 from kptrdoc.errors import KptrdocError
-from kptrdoc.handler.collect import CollectOptions, collect_page, log_lines_with
+from kptrdoc.handler.collect import CollectOptions, collect_page
 from kptrdoc.handler.model import MacroPage
+from kptrdoc.handler.sources import log_lines_with
 
 SECTIONS = (
     "title",

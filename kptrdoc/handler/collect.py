@@ -5,10 +5,11 @@ harness uses them:
 
 - :mod:`kptrdoc.headers` for the definition and its history;
 - :func:`kptrdoc.compile.compile_sample` (the shared object cache);
-- :func:`kptrdoc.btf.load_object_btf` for the BTF chains of the macro's tag;
+- kptrdoc's BTF reader (:mod:`kptrdoc.handler.chains`) for the BTF chains;
 - :mod:`kptrdoc.objects` for maps, layouts, expectations and externs;
 - :func:`kptrdoc.loader.list_programs` / :func:`kptrdoc.loader.load_program`
-  for the running kernel's verdict.
+  for the running kernel's verdict (and ``__run`` triggers);
+- :func:`kptrdoc.matrix.page_facts` for what ``make matrix`` recorded on other kernels.
 
 Nothing here renders: the templates do.
 """
@@ -16,13 +17,9 @@ Nothing here renders: the templates do.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
-import hashlib
 import os
-import pickle
 import platform
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,29 +27,41 @@ from typing import Any
 
 from kptrdoc import headers, toolchain
 from kptrdoc.errors import KptrdocError
-from kptrdoc.handler import svg
+from kptrdoc.handler.cache import SampleEvidence, cache_enabled, cache_path, read_cache, write_cache
+from kptrdoc.handler.chains import (
+    decl_tag_uses,
+    definition_tags,
+    expectations_from_btf,
+    externs_from_btf,
+    map_member_uses,
+    member_names_used,
+    object_spec,
+    tag_uses,
+)
+from kptrdoc.handler.layouts import globals_view, map_view
 from kptrdoc.handler.model import (
-    ChainStep,
     DefinitionView,
     ExternView,
-    FieldRow,
     HistoryRow,
     KernelCell,
     KernelColumn,
     KernelMatrix,
     KernelRow,
     MacroPage,
-    MapView,
     ProgramView,
     Provenance,
     RelatedLink,
     SampleView,
-    TagUse,
     VerifierRun,
 )
 from kptrdoc.handler.readme import read_readme
-
-KPTR_TAGS = frozenset({"kptr", "kptr_ref", "kptr_untrusted", "percpu_kptr", "uptr"})
+from kptrdoc.handler.sources import (
+    function_source,
+    log_source_line,
+    macro_lines,
+    msgs_in_order,
+    usage_names,
+)
 
 
 class CollectError(KptrdocError):
@@ -134,212 +143,6 @@ def _short_block(definitions: tuple[headers.Definition, ...]) -> str:
     return block if block.count("\n") < MAX_BLOCK_LINES else ""
 
 
-def definition_tags(text: str) -> tuple[list[str], list[str]]:
-    """The ``btf_type_tag`` and ``btf_decl_tag`` values a definition's text adds."""
-    types = re.findall(r'btf_type_tag\(\s*"([^"]+)"\s*\)', text)
-    decls = re.findall(r'btf_decl_tag\(\s*"([^"]+)"\s*\)', text)
-    return types, decls
-
-
-# --------------------------------------------------------------------------
-# Sources: lines using the macro, program functions
-# --------------------------------------------------------------------------
-
-
-def usage_names(name: str, definition: DefinitionView | None) -> list[str]:
-    """What a sample writes when it uses ``name``: the name, and for an enum its values."""
-    names = [name.split()[-1]]
-    if definition is not None and definition.kind == "enum" and "{" in definition.text:
-        body = definition.text.split("{", 1)[1]
-        body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
-        names += re.findall(r"^\s*([A-Za-z_]\w*)\s*(?:=[^,]*)?,?", body, re.M)
-    return names
-
-
-def macro_lines(source: str, name: str | list[str]) -> list[int]:
-    """1-based lines of ``source`` that use ``name`` (or any of the names) in code.
-
-    Comments and string literals do not count.
-    """
-    names = [name] if isinstance(name, str) else name
-    alternatives = "|".join(re.escape(n.split()[-1]) for n in names)
-    pattern = re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])")
-    found = []
-    in_comment = False
-    for number, line in enumerate(source.splitlines(), start=1):
-        code = line
-        if in_comment:
-            if "*/" not in code:
-                continue
-            code = code.split("*/", 1)[1]
-            in_comment = False
-        code = re.sub(r"/\*.*?\*/", "", code)
-        if "/*" in code:
-            code, in_comment = code.split("/*", 1)[0], True
-        code = code.split("//", 1)[0]
-        code = re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
-        if pattern.search(code):
-            found.append(number)
-    return found
-
-
-def function_source(source: str, program: str) -> tuple[str, int]:
-    """The program's text from its ``SEC(...)`` line to its closing brace, and its first line."""
-    lines = source.splitlines()
-    name = re.compile(rf"(?<![\w]){re.escape(program)}\s*[,(]")
-    for index, line in enumerate(lines):
-        if not name.search(line) or line.lstrip().startswith(("//", "/*", "*")):
-            continue
-        start = index
-        while (
-            start > 0
-            and lines[start - 1].strip()
-            and not lines[start - 1].rstrip().endswith(("}", ";"))
-        ):
-            start -= 1
-            if lines[start].lstrip().startswith("SEC("):
-                break
-        depth, opened = 0, False
-        for end in range(index, len(lines)):
-            depth += lines[end].count("{") - lines[end].count("}")
-            opened = opened or "{" in lines[end]
-            if opened and depth <= 0:
-                return "\n".join(lines[start : end + 1]), start + 1
-    return "", 1
-
-
-def _log_source_line(log: str, sample_name: str) -> int | None:
-    """The last source line the verifier annotated (``; ... @ file.c:NN``) before it stopped."""
-    found = re.findall(rf"@ {re.escape(sample_name)}:(\d+)", log)
-    return int(found[-1]) if found else None
-
-
-def log_lines_with(log: str, msgs: list[str]) -> list[str]:
-    """The verifier log's lines containing each expected message, in order."""
-    lines = log.splitlines()
-    out = []
-    for msg in msgs:
-        hit = next((ln for ln in lines if msg in ln), None)
-        if hit is not None and hit not in out:
-            out.append(hit)
-    return out
-
-
-# --------------------------------------------------------------------------
-# Objects: BTF chains, maps, externs, expectations
-# --------------------------------------------------------------------------
-
-
-def _tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
-    from kptrdoc.btf import Datasec, Struct, TypeTag, Union, Var
-
-    uses: list[TagUse] = []
-    wanted = set(tags)
-    for t in spec:
-        if isinstance(t, (Struct, Union)):
-            owner = ChainStep("STRUCT" if isinstance(t, Struct) else "UNION", t.name, t.id)
-            for member in t.members:
-                chain = spec.tag_chain(member.type)
-                hit = next((c for c in chain if isinstance(c, TypeTag) and c.name in wanted), None)
-                if hit is None:
-                    continue
-                steps = [owner, ChainStep("member", member.name, None)]
-                steps += [_step(c) for c in chain]
-                uses.append(
-                    TagUse(f"{t.name or '(anonymous)'}.{member.name}", hit.name, steps, sample)
-                )
-        elif isinstance(t, Datasec):
-            for info in t.vars:
-                var = spec.type(info.type)
-                if not isinstance(var, Var):
-                    continue
-                chain = spec.tag_chain(var.type)
-                hit = next((c for c in chain if isinstance(c, TypeTag) and c.name in wanted), None)
-                if hit is None:
-                    continue
-                steps = [ChainStep("DATASEC", t.name, t.id), _step(var), *(_step(c) for c in chain)]
-                uses.append(TagUse(var.name, hit.name, steps, sample))
-    return uses
-
-
-def _step(t: Any) -> ChainStep:
-    nelems = getattr(t, "nelems", None)
-    if t.kind_name == "ARRAY" and nelems is not None:
-        return ChainStep("ARRAY", f"[{nelems}]", t.id)
-    if t.kind_name in ("ENUM", "ENUM64") and not t.name:
-        values = ", ".join(f"{v.name} = {v.value}" for v in getattr(t, "values", ())[:2])
-        return ChainStep(t.kind_name, f"{{ {values} }}", t.id)
-    return ChainStep(t.kind_name, t.name, t.id)
-
-
-def member_names_used(source: str, macro: str) -> list[str]:
-    """First arguments of ``MACRO(name, ...)`` in the code of ``source`` (``__uint(type, ...)``)."""
-    code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
-    code = re.sub(r"//[^\n]*", "", code)
-    found = re.findall(rf"(?<![\w]){re.escape(macro)}\s*\(\s*([A-Za-z_]\w*)\s*,", code)
-    return list(dict.fromkeys(found))
-
-
-def _map_member_uses(spec: Any, members: list[str], sample: str) -> list[TagUse]:
-    """BTF chains of the ``.maps`` definitions' members named in ``members``."""
-    from kptrdoc.btf import Datasec, Struct, Var
-
-    uses: list[TagUse] = []
-    wanted = set(members)
-    for t in spec:
-        if not (isinstance(t, Datasec) and t.name == ".maps"):
-            continue
-        for info in t.vars:
-            var = spec.type(info.type)
-            if not isinstance(var, Var):
-                continue
-            record = spec.type(spec.strip(var.type))
-            if not isinstance(record, Struct):
-                continue
-            for member in record.members:
-                if member.name not in wanted:
-                    continue
-                steps = [ChainStep("VAR", var.name, var.id), _step(record)]
-                steps.append(ChainStep("member", member.name, None))
-                steps += [_step(c) for c in _member_chain(spec, member.type)]
-                uses.append(TagUse(f"{var.name}.{member.name}", "", steps, sample))
-    return uses
-
-
-def _member_chain(spec: Any, type_id: int, limit: int = 6) -> list[Any]:
-    """PTR/ARRAY/TYPE_TAG/qualifier links from ``type_id`` down to the first other type."""
-    chain = []
-    for _ in range(limit):
-        t = spec.type(type_id)
-        if t is None:
-            break
-        chain.append(t)
-        if t.kind_name not in ("PTR", "ARRAY", "TYPE_TAG", "CONST", "VOLATILE", "RESTRICT"):
-            break
-        type_id = t.type
-    return chain
-
-
-def _decl_tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
-    from kptrdoc.btf import DeclTag
-
-    uses = []
-    for t in spec:
-        if isinstance(t, DeclTag) and t.name in tags:
-            target = spec.type(t.type)
-            steps = [_step(t)]
-            where = target.name if target is not None else "?"
-            if target is not None:
-                steps.append(_step(target))
-                members = getattr(target, "members", None) or getattr(target, "params", None)
-                if t.component_idx >= 0 and members and t.component_idx < len(members):
-                    component = members[t.component_idx].name
-                    steps.append(ChainStep("member", component, None))
-                    where = f"{where}.{component}"
-            uses.append(TagUse(where, t.name, steps, sample))
-    return uses
-
-
 def _object_model_loader() -> Callable[[Path], Any] | None:
     """The object model's entry point (:func:`kptrdoc.objects.load_object`)."""
     try:
@@ -349,260 +152,12 @@ def _object_model_loader() -> Callable[[Path], Any] | None:
     return load_object
 
 
-@functools.lru_cache(maxsize=1)
-def _map_flag_bits() -> tuple[tuple[str, int], ...]:
-    """The kernel's map flags (the enum holding ``BPF_F_NO_PREALLOC``), from its ``vmlinux.h``."""
-    try:
-        text = toolchain.vmlinux_h().read_text(errors="replace")
-    except (KptrdocError, OSError):
-        return ()
-    for body in re.findall(r"enum \{(.*?)\};", text, re.S):
-        if "BPF_F_NO_PREALLOC" in body:
-            return tuple((n, int(v)) for n, v in re.findall(r"\b(BPF_F_\w+) = (\d+)", body))
-    return ()
-
-
-def flag_names(flags: int) -> list[str]:
-    """``BPF_F_*`` names of the bits of ``flags`` (a bit the kernel does not name: as hex)."""
-    names, left = [], flags
-    for name, bit in _map_flag_bits():
-        if bit and flags & bit == bit:
-            names.append(name)
-            left &= ~bit
-    if left:
-        names.append(hex(left))
-    return names
-
-
-def _holes(rows: list[FieldRow], size: int) -> list[tuple[int, int]]:
-    holes, cursor = [], 0
-    for row in sorted(rows, key=lambda r: r.offset):
-        if row.offset > cursor:
-            holes.append((cursor, row.offset - cursor))
-        cursor = max(cursor, row.offset + row.size)
-    if size > cursor:
-        holes.append((cursor, size - cursor))
-    return holes
-
-
-def _record_holes(layout: Any) -> list[tuple[int, int]]:
-    """Holes between members and the padding after the last one, as (offset, size)."""
-    holes = [(h.offset, h.size) for h in layout.holes]
-    if layout.padding:
-        holes.append((layout.size - layout.padding, layout.padding))
-    return holes
-
-
-def _field_rows(layout: Any) -> list[FieldRow]:
-    specials = {s.path: s.kind for s in getattr(layout, "special", ())}
-    rows = []
-    for f in layout.fields:
-        rows.append(
-            FieldRow(
-                offset=f.offset,
-                size=f.size,
-                name=f.name,
-                type=f.type,
-                special=f.special or specials.get(f.name),
-                bitfield=f.bitfield,
-            )
-        )
-    return rows
-
-
-def _map_view(m: Any, sample: str, uid: str) -> MapView:
-    value = m.value
-    fields = _field_rows(value) if value is not None and value.is_record else []
-    size = value.size if value is not None else m.value_size
-    view = MapView(
-        name=m.name,
-        type=m.type,
-        key_size=m.key_size,
-        value_size=m.value_size,
-        max_entries=m.max_entries,
-        flags=m.flags,
-        key_type=m.key.type if m.key is not None else "",
-        value_type=value.type if value is not None else "",
-        pinning=m.pinning,
-        flag_names=flag_names(m.flags),
-        fields=fields,
-        holes=_record_holes(value) if fields else [],
-        sample=sample,
-    )
-    if fields:
-        diagram = [svg.DiagramField(f.offset, f.size, f.name, f.special) for f in fields]
-        title = f"{view.value_type or m.name}: {size} bytes"
-        view.svg = svg.byte_diagram(diagram, size, title=title, uid=uid)
-    return view
-
-
-def _globals_view(section: Any, sample: str, uid: str) -> MapView | None:
-    """A data section libbpf turns into an internal array map, its variables as the record."""
-    if not section.map_name or not section.variables or section.value_size is None:
-        return None
-    rows = []
-    for var in section.variables:
-        special = None
-        layout = var.layout
-        if layout is not None:
-            special = next((s.kind for s in layout.special if s.path in ("", var.name)), None)
-        rows.append(FieldRow(var.offset, var.size, var.name, var.type, special))
-    view = MapView(
-        name=section.name,
-        type="BPF_MAP_TYPE_ARRAY",
-        key_size=4,
-        value_size=section.value_size,
-        max_entries=1,
-        flags=section.flags,
-        value_type=section.name,
-        fields=rows,
-        holes=_holes(rows, section.value_size),
-        flag_names=flag_names(section.flags),
-        sample=sample,
-        kind="global",
-    )
-    diagram = [svg.DiagramField(f.offset, f.size, f.name, f.special) for f in rows]
-    view.svg = svg.byte_diagram(diagram, section.value_size, title=section.name, uid=uid)
-    return view
-
-
-def _expectations_from_btf(spec: Any) -> dict[str, dict]:
-    """``kptrdoc:`` decl tags per program function, read with kptrdoc's BTF reader."""
-    from kptrdoc.btf import Func
-
-    out: dict[str, dict] = {}
-    for t in spec:
-        if not isinstance(t, Func):
-            continue
-        entry: dict = {"verdict": "", "msgs": [], "description": "", "runs": []}
-        for tag in spec.decl_tags_of(t.id, -1):
-            text = tag.name
-            if not text.startswith("kptrdoc:"):
-                continue
-            body = text[len("kptrdoc:") :]
-            if body in ("success", "failure"):
-                entry["verdict"] = body
-            elif body.startswith("msg="):
-                entry["msgs"].append(body[4:])
-            elif body.startswith("description="):
-                entry["description"] = body[len("description=") :]
-            elif body.startswith("run="):
-                entry["runs"].append(body[4:])
-        out[t.name] = entry
-    return out
-
-
-def _externs_from_btf(spec: Any, source: str) -> list[tuple[str, str]]:
-    """Extern functions (kfuncs) of the object, with their declaration from the source."""
-    from kptrdoc.btf import Func, FuncLinkage
-
-    found = []
-    for t in spec:
-        if isinstance(t, Func) and t.linkage == FuncLinkage.EXTERN:
-            decl = re.search(rf"^\s*extern\b[^;]*\b{re.escape(t.name)}\s*\([^;]*;", source, re.M)
-            found.append((t.name, " ".join(decl.group(0).split()) if decl else t.name + "(...)"))
-    return found
-
-
 def _add_extern(page: MacroPage, ext: ExternView, sample: str) -> None:
     known = next((e for e in page.externs if e.name == ext.name), None)
     if known is None:
         page.externs.append(ext)
     elif sample not in known.samples:
         known.samples.append(sample)
-
-
-def _msgs_in_order(msgs: list[str], log: str) -> list[str]:
-    """Expected messages not found in order in ``log`` (empty: all found)."""
-    missing, pos = [], 0
-    for msg in msgs:
-        at = log.find(msg, pos)
-        if at < 0:
-            missing.append(msg)
-        else:
-            pos = at + len(msg)
-    return missing
-
-
-# --------------------------------------------------------------------------
-# The page
-# --------------------------------------------------------------------------
-
-CACHE_VERSION = "1"
-
-
-@dataclass
-class SampleEvidence:
-    """Everything one sample contributes to its page (what the on-disk cache holds)."""
-
-    view: SampleView
-    tag_uses: list[TagUse]
-    maps: list[MapView]
-    externs: list[ExternView]
-    problems: list[str]
-    collected_at: str
-    object_path: str = ""
-
-
-def _code_fingerprint() -> str:
-    """A digest of kptrdoc's own code: cached evidence is only reused by the same code."""
-    digest = hashlib.sha256(CACHE_VERSION.encode())
-    root = Path(__file__).resolve().parent.parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-_FINGERPRINT: list[str] = []
-
-
-def _cache_path(obj_key: str, macro: str, tags: tuple[list[str], list[str]], load: bool) -> Path:
-    if not _FINGERPRINT:
-        _FINGERPRINT.append(_code_fingerprint())
-    uname = os.uname()
-    try:
-        libbpf_version = toolchain.libbpf().version
-    except KptrdocError:
-        libbpf_version = "?"
-    parts = [obj_key, macro, repr(tags), str(load), uname.release, uname.version,
-             libbpf_version, _FINGERPRINT[0]]  # fmt: skip
-    key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
-    return toolchain.cache_dir() / "site" / f"{key}.pickle"
-
-
-def _cache_enabled() -> bool:
-    return os.environ.get("KPTRDOC_SITE_CACHE", "1") not in ("0", "no", "false")
-
-
-def _read_cache(path: Path) -> SampleEvidence | None:
-    try:
-        with path.open("rb") as handle:
-            found = pickle.load(handle)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-        return None
-    return found if isinstance(found, SampleEvidence) else None
-
-
-def _write_cache(path: Path, evidence: SampleEvidence) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    with os.fdopen(fd, "wb") as handle:
-        pickle.dump(evidence, handle)
-    os.replace(tmp, path)
-
-
-def _object_spec(obj_path: Path) -> Any:
-    """The object's ``.BTF`` parsed by kptrdoc's BTF reader (only that section is read)."""
-    from elftools.elf.elffile import ELFFile
-
-    from kptrdoc.btf import parse_btf
-
-    with obj_path.open("rb") as handle:
-        section = ELFFile(handle).get_section_by_name(".BTF")
-        if section is None:
-            raise CollectError(f"{obj_path}: no .BTF section (compile with -g)")
-        return parse_btf(section.data())
 
 
 def sample_evidence(
@@ -620,14 +175,14 @@ def sample_evidence(
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
     names = names or [macro]
-    cache = _cache_path(obj.key, repr(names), tags, opts.load) if _cache_enabled() else None
+    cache = cache_path(obj.key, repr(names), tags, opts.load) if cache_enabled() else None
     if cache is not None:
-        found = _read_cache(cache)
+        found = read_cache(cache)
         if found is not None and found.view.source == path.read_text(errors="replace"):
             return found
     evidence = _collect_sample(path, obj, names, opts, tags)
     if cache is not None and not evidence.problems:
-        _write_cache(cache, evidence)
+        write_cache(cache, evidence)
     return evidence
 
 
@@ -643,16 +198,16 @@ def _collect_sample(
         view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"), str(obj.path)
     )
     clang = obj.clang_version
-    spec = _object_spec(obj.path)
+    spec = object_spec(obj.path)
     type_tags, decl_tags = tags
     if type_tags:
-        evidence.tag_uses += _tag_uses(spec, type_tags, path.name)
+        evidence.tag_uses += tag_uses(spec, type_tags, path.name)
     if decl_tags:
-        evidence.tag_uses += _decl_tag_uses(spec, decl_tags, path.name)
+        evidence.tag_uses += decl_tag_uses(spec, decl_tags, path.name)
     if not type_tags and not decl_tags:
         members = member_names_used(source, names[0])
         if members:
-            evidence.tag_uses += _map_member_uses(spec, members, path.name)
+            evidence.tag_uses += map_member_uses(spec, members, path.name)
 
     model_loader = _object_model_loader()
     model = None
@@ -666,21 +221,21 @@ def _collect_sample(
             "the object model (kptrdoc.objects) is not available: no map layouts"
         )
     if model is None:
-        for name, signature in _externs_from_btf(spec, source):
+        for name, signature in externs_from_btf(spec, source):
             evidence.externs.append(ExternView(name, "kfunc", signature, [path.name]))
     else:
         for m in model.maps:
             uid = re.sub(r"\W", "-", f"{path.stem}-{m.name}")
-            evidence.maps.append(_map_view(m, path.name, uid))
+            evidence.maps.append(map_view(m, path.name, uid))
         for section in model.data_sections:
             uid = re.sub(r"\W", "-", f"{path.stem}-{section.name}")
-            data_map = _globals_view(section, path.name, uid)
+            data_map = globals_view(section, path.name, uid)
             if data_map is not None:
                 evidence.maps.append(data_map)
         for ext in model.externs:
             evidence.externs.append(ExternView(ext.name, ext.kind, ext.signature, [path.name]))
 
-    expectations = _expectations_from_btf(spec)
+    expectations = expectations_from_btf(spec)
     if model is not None:
         for prog in model.programs:
             e = prog.expect
@@ -717,7 +272,7 @@ def _collect_sample(
             if result is not None:
                 prog.verifier = _verifier(result, clang, prog)
                 if prog.expect == "failure" and text:
-                    line = _log_source_line(result.log, path.name)
+                    line = log_source_line(result.log, path.name)
                     if line is not None and first <= line < first + len(text.splitlines()):
                         prog.hl_lines = [line - first + 1]
         if prog.expect == "success" and text:
@@ -736,7 +291,7 @@ def _now() -> _dt.datetime:
 
 def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
     expected = {"success": "loaded", "failure": "rejected"}.get(prog.expect)
-    missing = _msgs_in_order(prog.msgs, result.log) if prog.expect == "failure" else []
+    missing = msgs_in_order(prog.msgs, result.log) if prog.expect == "failure" else []
     run = getattr(result, "run", None)
     return VerifierRun(
         verdict=result.verdict,

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from kptrdoc.handler.collect import (
-    function_source,
-    log_lines_with,
-    macro_lines,
-    member_names_used,
-)
+from kptrdoc.handler.chains import member_names_used
 from kptrdoc.handler.model import ChainStep
+from kptrdoc.handler.sources import function_source, log_lines_with, macro_lines
 
 SOURCE = """\
 /* __kptr in a comment does not count */

@@ -9,7 +9,6 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
 from kptrdoc.handler import SECTIONS, TEMPLATES_DIR, _anchor, _text
-from kptrdoc.handler.collect import log_lines_with
 from kptrdoc.handler.model import (
     ChainStep,
     DefinitionView,
@@ -29,6 +28,7 @@ from kptrdoc.handler.model import (
     TagUse,
     VerifierRun,
 )
+from kptrdoc.handler.sources import log_lines_with
 
 EVIL = "<script>alert(1)</script>"
 
