@@ -190,3 +190,12 @@ def test_related_links(env: Environment) -> None:
 def test_sections_option(env: Environment) -> None:
     out = render(env, model(), ["definition"])
     assert 'id="definition"' in out and 'id="example"' not in out
+
+
+def test_several_example_samples_get_content_tabs(env: Environment) -> None:
+    page = model()
+    second = SampleView("t.bpf.c", "m/t.bpf.c", "int z;\n", programs=[page.samples[0].programs[0]])
+    page.samples.append(second)
+    out = render(env, page, ["example"])
+    assert 'class="tabbed-set tabbed-alternate"' in out
+    assert ">s.bpf.c</label>" in out and ">t.bpf.c</label>" in out
