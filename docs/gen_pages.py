@@ -124,6 +124,21 @@ def coverage_page(pages: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def other_docs() -> list[tuple[str, str]]:
+    """Hand-written pages besides the home and contributing pages (e.g. performance.md)."""
+    found = []
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        if path.name in ("index.md", "contributing.md", "SUMMARY.md"):
+            continue
+        title = path.stem.replace("_", " ").capitalize()
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("# "):
+                title = line[2:].strip()
+                break
+        found.append((path.name, title))
+    return found
+
+
 def reference_modules() -> list[str]:
     """Dotted names of the kptrdoc modules to document (no ``__main__``, no private ones)."""
     names = []
@@ -172,6 +187,8 @@ def main() -> None:
         for name in sorted(by_header[header], key=lambda n: n.lstrip("_").lower()):
             nav.append(f"        * [{name}](macros/{name}.md)")
     nav.append("* [Contributing](contributing.md)")
+    for extra in other_docs():
+        nav.append(f"* [{extra[1]}]({extra[0]})")
     nav.append("* [Python API](reference/index.md)")
     for module in modules:
         nav.append(f"    * [{module}](reference/{module}.md)")
