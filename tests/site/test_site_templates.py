@@ -169,6 +169,11 @@ def test_kernel_matrix_table(env: Environment) -> None:
     assert "<code>bpf_cpumask_create</code>" in out
 
 
+def test_title_names_the_minimum_kernel(env: Environment) -> None:
+    out = render(env, model(), ["title"])
+    assert "Linux ≥ 6.12" in out and "bpf_helpers.h:7" in out and "since libbpf v1.0.0" in out
+
+
 def test_matrix_not_run(env: Environment) -> None:
     page = model()
     page.matrix = KernelMatrix("the kernel matrix has not run for these samples ('make matrix')")
