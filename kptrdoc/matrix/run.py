@@ -170,7 +170,8 @@ def _read_object(run_dir: Path, index: int) -> tuple[list[dict] | None, str]:
     err = _read(run_dir / f"{index}.err").strip()
     last = err.splitlines()[-1] if err else ""
     if not rc_text:
-        return None, "the loader did not finish"
+        out = _read(run_dir / "run.out").strip().splitlines()
+        return None, "the loader did not finish" + (f": {out[-1][:200]}" if out else "")
     try:
         data = json.loads(_read(run_dir / f"{index}.json"))
     except ValueError:
@@ -189,14 +190,15 @@ def _read(path: Path) -> str:
 
 def _run_host(run_dir: Path, timeout: float) -> str | None:
     try:
-        subprocess.run(
-            ["/bin/sh", str(run_dir / "run.sh")],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
+        with (run_dir / "run.out").open("wb") as out:
+            subprocess.run(
+                ["/bin/sh", str(run_dir / "run.sh")],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
     except subprocess.TimeoutExpired:
         return f"the loader hung on the host kernel (killed after {timeout:.0f} s)"
     return None
@@ -264,6 +266,10 @@ def _run_kernel(
                 fresh.append((ref, data))
                 cells += res.cells_from_loader(ref.sha256, ref.source, kernel.id, data, False)
     finally:
+        with contextlib.suppress(OSError):  # what run.sh printed, kept for debugging
+            shutil.copyfile(
+                run_dir / "run.out", logs_dir() / f"{kernel.name}-{kernel.version}.run.log"
+            )
         shutil.rmtree(run_dir, ignore_errors=True)
     seconds = time.monotonic() - start
     return KernelRun(kernel, error, seconds, len(todo), console), cells, fresh
