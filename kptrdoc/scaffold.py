@@ -114,7 +114,9 @@ def scaffold(macro: str, samples_dir: Path) -> Path:
         raise ScaffoldError(f"{folder}: already exists; edit it instead")
     hist = headers.history(macro)
     since, note = _since(hist)
-    family = hist.entries[-1].family if hist.entries else ()
+    family = list(hist.entries[-1].family) if hist.entries else []
+    if not family:  # no name shares its stem: its neighbours in the header instead
+        family = [n for n in found[0].siblings if n != macro]
     definition = found[0]
     folder.mkdir(parents=True)
     (folder / "README.md").write_text(
