@@ -52,7 +52,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "{MARK_INIT} $(uname -r)"
-fail() {{ echo "{MARK_FAIL} $*"; sync; poweroff -f; }}
+fail() {{ echo "{MARK_FAIL} $*"; sync; sleep 1; poweroff -f; }}  # sleep: let the UART drain
 RUN=
 CONFIG=
 for arg in $(cat /proc/cmdline); do

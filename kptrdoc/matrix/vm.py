@@ -137,6 +137,8 @@ def _verdict(
         if timed_out is not None:
             return f"guest hung while running the loader (killed after {timed_out:.0f} s)", None
         return f"guest stopped while running the loader: {_last_line(console)}", None
+    if timed_out is None and initramfs.MARK_INIT in console:
+        return f"kernel failed to boot: its init stopped: {_last_line(console)}", None
     if timed_out is not None:
         where = "before its init ran" if initramfs.MARK_INIT not in console else "in its init"
         return (
