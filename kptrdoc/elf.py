@@ -144,6 +144,10 @@ def parse_object(data: bytes, path: str = "<bytes>") -> ElfObject:
         raise
 
 
+SKIPPED_RELOCATION_TARGETS = (".debug", ".BTF")
+"""Sections whose relocations are not read (debug info and BTF)."""
+
+
 def _parse(data: bytes, path: str) -> ElfObject:
     elf = ELFFile(io.BytesIO(data))
     sections: dict[str, Section] = {}
@@ -182,7 +186,8 @@ def _parse(data: bytes, path: str) -> ElfObject:
         if not isinstance(sec, RelocationSection):
             continue
         target = names_by_index.get(sec.header["sh_info"])
-        if target is None:
+        # DWARF and .BTF.ext carry thousands of relocations nobody here reads
+        if target is None or target.startswith(SKIPPED_RELOCATION_TARGETS):
             continue
         rels = []
         for rel in sec.iter_relocations():
