@@ -11,6 +11,7 @@ that cache; the system's apt sources are never touched.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -128,13 +129,18 @@ def clang() -> Path:
 
 
 def clang_version(path: Path | None = None) -> str:
-    """The version clang reports, e.g. ``19.1.7``."""
+    """The version clang reports, e.g. ``19.1.7`` (asked once per binary and process)."""
+    return _clang_version(path or clang())
+
+
+@functools.cache
+def _clang_version(path: Path) -> str:
     out = subprocess.run(
-        [str(path or clang()), "--version"], capture_output=True, text=True, check=False
+        [str(path), "--version"], capture_output=True, text=True, check=False
     ).stdout
     match = re.search(r"clang version (\S+)", out)
     if not match:
-        raise ToolchainError(f"{path or clang()}: cannot read the clang version")
+        raise ToolchainError(f"{path}: cannot read the clang version")
     return match.group(1).split("-")[0]
 
 
