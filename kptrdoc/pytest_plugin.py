@@ -11,7 +11,15 @@ the verdict with the expectation:
 - ``__success``: the program must load; with ``__run(...)`` it must also run;
 - ``__failure``: the verifier must reject it and every ``__msg`` must appear
   in its log, in order;
-- neither, both, or an unknown ``kptrdoc:`` tag: the item is an error.
+- ``__failure_on("RANGE")``: as ``__failure`` when the running kernel is in
+  RANGE, as ``__success`` when it is not;
+- ``__msg_on("RANGE", "TEXT")``: when the running kernel is in RANGE, these
+  messages replace the plain ``__msg`` ones; otherwise they are ignored;
+- none or several of ``__success``/``__failure``/``__failure_on``, a bad
+  range, or an unknown ``kptrdoc:`` tag: the item is an error.
+
+Ranges (:mod:`kptrdoc.kernel_range`) are read against the upstream version
+of ``uname -r`` of the running kernel.
 
 A kernel that refuses the program type outright (empty log, EPERM/EINVAL)
 gives an xfail with the reason, never a pass. Without BTF or ``bpf()``
@@ -29,6 +37,7 @@ from pathlib import Path
 import pytest
 
 from kptrdoc.errors import KptrdocError
+from kptrdoc.kernel_range import KernelRange, RangeError, host_version, split_ranged_tag
 
 TAG_PREFIX = "kptrdoc:"
 LOG_TAIL_LINES = 20
@@ -82,17 +91,30 @@ class Expectation:
     run: str | None = None
     unknown: tuple[str, ...] = ()
     runs: tuple[str, ...] = field(default=())
+    kernel_msgs: tuple[tuple[str, str], ...] = ()
+    """``(RANGE, TEXT)`` of each ``__msg_on``, in source order."""
+    failure_ranges: tuple[str, ...] = ()
+    """The RANGE of each ``__failure_on``."""
 
     def problem(self) -> str:
         """Why these annotations cannot be checked, or "" when they can."""
         if self.unknown:
             return "unknown annotation(s): " + ", ".join(TAG_PREFIX + t for t in self.unknown)
-        if self.success and self.failure:
-            return "both __success and __failure: say which one"
-        if not self.success and not self.failure:
-            return "no __success or __failure annotation: say what the verifier must do"
-        if self.msgs and not self.failure:
+        for spec in (*self.failure_ranges, *(r for r, _ in self.kernel_msgs)):
+            try:
+                KernelRange.parse(spec)
+            except RangeError as exc:
+                return str(exc)
+        verdicts = [n for n, on in (("__success", self.success), ("__failure", self.failure),
+                    ("__failure_on", bool(self.failure_ranges))) if on]  # fmt: skip
+        if len(verdicts) > 1:
+            return f"both {verdicts[0]} and {verdicts[1]}: say which one"
+        if not verdicts:
+            return "no __success or __failure annotation (or __failure_on): say what it must do"
+        if self.msgs and self.success:
             return "__msg(...) needs __failure"
+        if self.kernel_msgs and self.success:
+            return "__msg_on(...) needs __failure or __failure_on"
         if self.runs and not self.success:
             return "__run(...) needs __success"
         if len(self.runs) > 1:
@@ -103,7 +125,28 @@ class Expectation:
             return f"__run({self.run!r}): unknown trigger (known: {', '.join(run_triggers())})"
         return ""
 
+    def on_kernel(self, version: tuple[int, ...]) -> Expectation:
+        """What is expected on a kernel of upstream ``version``: ``__failure_on``
+        resolved to ``__failure`` or ``__success``, the ``__msg_on`` of the ranges
+        holding ``version`` in place of the plain ``__msg`` (when there are any).
+        Call only when :meth:`problem` is empty."""
+        failure = self.failure
+        success = self.success
+        if self.failure_ranges:
+            failure = any(KernelRange.parse(r).contains(version) for r in self.failure_ranges)
+            success = not failure
+        specific = tuple(t for r, t in self.kernel_msgs if KernelRange.parse(r).contains(version))
+        msgs = (specific or self.msgs) if failure else ()
+        return Expectation(success, failure, msgs, self.description, self.run, self.unknown,
+                           self.runs, self.kernel_msgs, self.failure_ranges)  # fmt: skip
+
     def describe(self) -> str:
+        ranged = "".join(f'__failure_on("{r}") ' for r in self.failure_ranges)
+        if ranged:
+            ranged = ranged.rstrip() + " on this kernel means "
+        return ranged + self._describe()
+
+    def _describe(self) -> str:
         if self.success:
             text = "__success (the verifier accepts it)"
             if self.run:
@@ -123,12 +166,19 @@ def parse_tags(tags: list[str]) -> Expectation:
     runs: list[str] = []
     unknown: list[str] = []
     description = ""
+    kernel_msgs: list[tuple[str, str]] = []
+    failure_ranges: list[str] = []
     for tag in tags:
         if not tag.startswith(TAG_PREFIX):
             continue
         body = tag[len(TAG_PREFIX) :]
         key, sep, value = body.partition("=")
-        if body == "success":
+        ranged = split_ranged_tag(body)
+        if ranged is not None and ranged.text is not None:
+            kernel_msgs.append((ranged.range, ranged.text))
+        elif ranged is not None:
+            failure_ranges.append(ranged.range)
+        elif body == "success":
             success = True
         elif body == "failure":
             failure = True
@@ -141,7 +191,8 @@ def parse_tags(tags: list[str]) -> Expectation:
         else:
             unknown.append(body)
     return Expectation(success, failure, tuple(msgs), description,
-                       runs[0] if runs else None, tuple(unknown), tuple(runs))  # fmt: skip
+                       runs[0] if runs else None, tuple(unknown), tuple(runs),
+                       tuple(kernel_msgs), tuple(failure_ranges))  # fmt: skip
 
 
 def read_expectations(obj_path: Path, programs: list[str]) -> dict[str, Expectation]:
@@ -286,6 +337,8 @@ class BpfProgramItem(pytest.Item):
         reason = _kernel_problem()
         if reason:
             _skip_or_fail(self.config, reason)
+        # the running kernel decides which per-kernel expectations apply
+        self.expect = self.expect.on_kernel(host_version())
 
     def runtest(self) -> None:
         from kptrdoc import loader

@@ -15,8 +15,8 @@
  *     __success __run("fork")
  *     int BPF_PROG(record_task_cpumask, struct task_struct *task, u64 flags)
  *
- * Every program needs exactly one of __success or __failure; a program with
- * neither is reported as an error, never as a silent pass.
+ * Every program needs exactly one of __success, __failure or __failure_on(...);
+ * a program with none is reported as an error, never as a silent pass.
  */
 #ifndef __KPTRDOC_H__
 #define __KPTRDOC_H__
@@ -38,14 +38,46 @@
 #define __failure __kptrdoc_tag("failure")
 
 /*
- * __msg("text") - with __failure: "text" must occur in the verifier log.
- * Repeatable; several __msg are matched in the order they are written, each
- * one searched after the end of the previous match. The text is a plain
+ * __msg("text") - with __failure (or __failure_on): "text" must occur in
+ * the verifier log. Repeatable; several __msg are matched in the order
+ * they are written, each one searched after the end of the previous match. The text is a plain
  * substring, not a pattern. Verifier messages differ between kernels: a
- * __msg is checked against the kernel the test runs on.
+ * __msg is checked against the kernel the test runs on, and __msg_on
+ * (below) states the text of other kernels.
  * Tag: "kptrdoc:msg=text".
  */
 #define __msg(text) __kptrdoc_tag("msg=" text)
+
+/*
+ * __msg_on("range", "text") - a verifier message for the kernels in "range"
+ * only. On a kernel in the range, the __msg_on of that range (all of them,
+ * in the order written) replace the plain __msg lines; on other kernels
+ * they are ignored. Use it where a kernel legitimately reworded the
+ * message, quoting what that kernel printed:
+ *
+ *     __failure __msg("Possibly NULL pointer passed to trusted arg0")
+ *     __msg_on(">=7", "Possibly NULL pointer passed to trusted R1")
+ *
+ * "range" is an optional <, <=, >, >= or == and a version of one to three
+ * numbers: "<6.13", ">=7", "<=6.12", "6.12" (every 6.12.y). A kernel is
+ * compared on as many numbers as the range has. The pytest plugin applies
+ * it on the running kernel, the kernel matrix on each kernel it boots.
+ * Tag: "kptrdoc:msg@range=text".
+ */
+#define __msg_on(range, text) __kptrdoc_tag("msg@" range "=" text)
+
+/*
+ * __failure_on("range") - instead of __success or __failure, for a mistake
+ * that older (or some) kernels reject and others legitimately accept: on a
+ * kernel in "range" the program must be rejected by the verifier exactly as
+ * with __failure (__msg and __msg_on are checked), on any other kernel it
+ * must load as with __success. Repeatable: the ranges add up. The site
+ * lists the program with the common mistakes. Range syntax as for
+ * __msg_on. Tag: "kptrdoc:failure@range".
+ *
+ *     __failure_on("<7") __msg("Global function note_task() doesn't return scalar")
+ */
+#define __failure_on(range) __kptrdoc_tag("failure@" range)
 
 /*
  * __description("text") - one sentence saying what the program shows; the

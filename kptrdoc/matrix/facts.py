@@ -8,16 +8,20 @@ kernel that did not boot, a program type the kernel refuses before
 verification, a loader error) neither count for nor against it.
 
 Per-kernel expectations: a decl tag ``kptrdoc:msg@RANGE=TEXT`` (RANGE such
-as ``<6.13``, ``>=6.13`` or ``6.12``) states a verifier message for the
-kernels in RANGE only; on those kernels it replaces the plain ``__msg``s.
+as ``<6.13``, ``>=6.13`` or ``6.12``, see :mod:`kptrdoc.kernel_range`) states
+a verifier message for the kernels in RANGE only; on those kernels it
+replaces the plain ``__msg``s. ``kptrdoc:failure@RANGE`` (``__failure_on``)
+marks a mistake that the kernels in RANGE reject (checked as ``__failure``)
+and the others accept: there it must load, and a verifier rejection is a
+problem.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kptrdoc.kernel_range import KernelRange, RangeError, split_ranged_tag
 from kptrdoc.matrix import results as res
 from kptrdoc.matrix.kernels import Kernel
 
@@ -27,6 +31,7 @@ OK = "as expected"
 INCOMPATIBLE = "not on this kernel"
 MSG_DIFFERS = "message differs"
 UNEXPECTED_LOAD = "loaded, expected a rejection"
+UNEXPECTED_REJECT = "rejected, expected to load on this kernel"
 NO_VERDICT = "no verdict"
 DID_NOT_RUN = "loaded but did not run"
 
@@ -41,49 +46,57 @@ class Expectation:
     kernel_msgs: tuple[tuple[str, str], ...] = ()
     """``(RANGE, TEXT)`` pairs from ``kptrdoc:msg@RANGE=TEXT`` tags."""
     description: str | None = None
+    failure_ranges: tuple[str, ...] = ()
+    """RANGEs from ``kptrdoc:failure@RANGE`` tags; ``verdict`` is then ``failure``."""
 
     @classmethod
     def from_tags(cls, tags: Sequence[str]) -> Expectation:
         verdicts: set[str] = set()
         msgs: list[str] = []
         kernel_msgs: list[tuple[str, str]] = []
+        failure_ranges: list[str] = []
         description = None
         for tag in tags:
             body = tag.removeprefix("kptrdoc:")
             if body == tag:
                 continue
-            if body in ("success", "failure"):
+            ranged = split_ranged_tag(body)
+            if ranged is not None and ranged.text is not None:
+                kernel_msgs.append((ranged.range, ranged.text))
+            elif ranged is not None:
+                failure_ranges.append(ranged.range)
+            elif body in ("success", "failure"):
                 verdicts.add(body)
             elif body.startswith("msg="):
                 msgs.append(body[4:])
-            elif body.startswith("msg@") and "=" in body:
-                spec, text = body[4:].split("=", 1)
-                kernel_msgs.append((spec, text))
             elif body.startswith("description="):
                 description = body[len("description=") :]
+        if failure_ranges:
+            verdicts.add("failure")
         verdict = verdicts.pop() if len(verdicts) == 1 else None
-        return cls(verdict, tuple(msgs), tuple(kernel_msgs), description)
+        return cls(verdict, tuple(msgs), tuple(kernel_msgs), description, tuple(failure_ranges))
 
     def msgs_for(self, kernel: Kernel) -> tuple[str, ...]:
         specific = tuple(text for spec, text in self.kernel_msgs if in_range(kernel, spec))
         return specific or self.msgs
 
+    def verdict_on(self, kernel: Kernel) -> str | None:
+        """``success``/``failure`` on this kernel: ``__failure_on`` resolved by its ranges."""
+        if self.failure_ranges:
+            rejected = any(in_range(kernel, spec) for spec in self.failure_ranges)
+            return "failure" if rejected else "success"
+        return self.verdict
+
 
 def in_range(kernel: Kernel, spec: str) -> bool:
-    """Whether ``kernel`` is in ``spec``: ``<6.13``, ``<=6.12``, ``>=6.13``, ``>6.1``, ``6.12``."""
-    match = re.fullmatch(r"\s*(<=|>=|<|>|==)?\s*(\d+(?:\.\d+){0,2})\s*", spec)
-    if not match:
+    """Whether ``kernel`` is in ``spec``: ``<6.13``, ``<=6.12``, ``>=7``, ``>6.1``, ``6.12``.
+
+    A malformed range holds no kernel.
+    """
+    try:
+        return KernelRange.parse(spec).contains(kernel.upstream)
+    except RangeError:
         return False
-    op = match.group(1) or "=="
-    want = tuple(int(n) for n in match.group(2).split("."))
-    have = kernel.upstream[: len(want)]
-    return {
-        "<": have < want,
-        "<=": have <= want,
-        ">": have > want,
-        ">=": have >= want,
-        "==": have == want,
-    }[op]
 
 
 def msgs_match(log: str, msgs: Sequence[str]) -> str | None:
@@ -101,11 +114,17 @@ def check(cell: res.Cell, expect: Expectation, kernel: Kernel) -> str:
     """How a cell stands against the program's expectation on this kernel."""
     if cell.verdict in UNKNOWN:
         return NO_VERDICT
-    if expect.verdict == "success":
+    verdict = expect.verdict_on(kernel)
+    if verdict == "success":
         if cell.loaded and res.did_not_run(cell.result):
             return DID_NOT_RUN
-        return OK if cell.loaded else INCOMPATIBLE
-    if expect.verdict == "failure":
+        if cell.loaded:
+            return OK
+        # a mistake that this kernel accepts (outside its __failure_on range) must load here
+        if expect.failure_ranges and cell.verdict == res.REJECTED:
+            return UNEXPECTED_REJECT
+        return INCOMPATIBLE
+    if verdict == "failure":
         if cell.loaded:
             return UNEXPECTED_LOAD
         if cell.verdict != res.REJECTED:
@@ -165,7 +184,7 @@ class Compatibility:
                 if not self.supported(by_id[kernel_id]):
                     continue
                 status = check(cell, row.expect, by_id[kernel_id])
-                if status in (UNEXPECTED_LOAD, MSG_DIFFERS, DID_NOT_RUN):
+                if status in (UNEXPECTED_LOAD, UNEXPECTED_REJECT, MSG_DIFFERS, DID_NOT_RUN):
                     label = by_id[kernel_id].label
                     out.append(f"{row.source}: {row.program} on {label}: {status} ({cell.short})")
         return out

@@ -30,12 +30,13 @@ def expectations(refs: Sequence[ObjectRef]) -> dict[tuple[str, str], facts.Expec
         except (ObjectError, OSError):
             continue
         for program in programs:
-            tagged = facts.Expectation.from_tags(program.expect.unknown)
+            expect = program.expect
             out[(ref.sha256, program.name)] = facts.Expectation(
-                verdict=program.expect.verdict,
-                msgs=tuple(program.expect.msgs),
-                kernel_msgs=tagged.kernel_msgs,
-                description=program.expect.description,
+                verdict=None if expect.conflicting else expect.verdict,
+                msgs=tuple(expect.msgs),
+                kernel_msgs=tuple(expect.kernel_msgs),
+                description=expect.description,
+                failure_ranges=tuple(expect.failure_ranges),
             )
     return out
 
@@ -74,6 +75,8 @@ def table(report: MacroReport) -> str:
         expect = {"success": "(__success)", "failure": "(__failure)"}.get(
             row.expect.verdict or "", "(no expectation)"
         )
+        if row.expect.failure_ranges:
+            expect = "(" + " ".join(f'__failure_on("{r}")' for r in row.expect.failure_ranges) + ")"
         lines.append("  ".join([name.ljust(first), *cells]).rstrip() + f"  {expect}")
     for line in comp.missing:
         lines.append(f"  missing: {line}")
@@ -117,6 +120,7 @@ def macro_json(item: MacroReport) -> dict:
                 "source": row.source,
                 "program": row.program,
                 "expect": row.expect.verdict,
+                "failure_ranges": list(row.expect.failure_ranges),
                 "cells": {
                     kid: {
                         "verdict": c.verdict,

@@ -71,6 +71,8 @@ def program_json(p: Program) -> dict:
             "runs": list(p.expect.runs),
             "unknown": list(p.expect.unknown),
             "conflicting": p.expect.conflicting,
+            "kernel_msgs": [list(m) for m in p.expect.kernel_msgs],
+            "failure_ranges": list(p.expect.failure_ranges),
         },
         "lines": [
             {

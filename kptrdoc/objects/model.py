@@ -86,7 +86,9 @@ class Expectations:
     description: str | None = None
     runs: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()  # kptrdoc: tags this reader does not know
-    conflicting: bool = False  # both __success and __failure
+    conflicting: bool = False  # more than one of __success, __failure, __failure_on
+    kernel_msgs: tuple[tuple[str, str], ...] = ()  # (RANGE, TEXT) of each __msg_on
+    failure_ranges: tuple[str, ...] = ()  # RANGE of each __failure_on; verdict is "failure"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kptrdoc.btf.types import Func
 from kptrdoc.elf import ElfObject
+from kptrdoc.kernel_range import split_ranged_tag
 from kptrdoc.objects.model import Expectations, Program, SourceLine
 from kptrdoc.objects.sections import program_kind
 
@@ -17,18 +18,31 @@ TAG_PREFIX = "kptrdoc:"
 
 def parse_expectations(tags: list[str] | tuple[str, ...]) -> Expectations:
     """Read ``kptrdoc:success``, ``kptrdoc:failure``, ``kptrdoc:msg=TEXT``,
-    ``kptrdoc:description=TEXT`` and ``kptrdoc:run=TRIGGER`` (in tag order)."""
+    ``kptrdoc:description=TEXT``, ``kptrdoc:run=TRIGGER`` and the per-kernel
+    ``kptrdoc:msg@RANGE=TEXT`` and ``kptrdoc:failure@RANGE`` (in tag order).
+
+    A program with ``__failure_on`` has the verdict ``failure``: it is a
+    mistake, even if some kernels accept it (``failure_ranges`` says which
+    kernels reject it). A ranged tag with a malformed range is ``unknown``.
+    """
     success = failure = False
     msgs: list[str] = []
     runs: list[str] = []
     unknown: list[str] = []
     description: str | None = None
+    kernel_msgs: list[tuple[str, str]] = []
+    failure_ranges: list[str] = []
     for tag in tags:
         if not tag.startswith(TAG_PREFIX):
             continue
         body = tag[len(TAG_PREFIX) :]
         key, sep, value = body.partition("=")
-        if body == "success":
+        ranged = split_ranged_tag(body)
+        if ranged is not None and ranged.text is not None:
+            kernel_msgs.append((ranged.range, ranged.text))
+        elif ranged is not None:
+            failure_ranges.append(ranged.range)
+        elif body == "success":
             success = True
         elif body == "failure":
             failure = True
@@ -40,14 +54,21 @@ def parse_expectations(tags: list[str] | tuple[str, ...]) -> Expectations:
             runs.append(value)
         else:
             unknown.append(tag)
-    verdict = "success" if success and not failure else "failure" if failure else None
+    ranged_failure = bool(failure_ranges)
+    verdict = None
+    if failure or ranged_failure:
+        verdict = "failure"
+    elif success:
+        verdict = "success"
     return Expectations(
         verdict=verdict,
         msgs=tuple(msgs),
         description=description,
         runs=tuple(runs),
         unknown=tuple(unknown),
-        conflicting=success and failure,
+        conflicting=sum((success, failure, ranged_failure)) > 1,
+        kernel_msgs=tuple(kernel_msgs),
+        failure_ranges=tuple(failure_ranges),
     )
 
 
