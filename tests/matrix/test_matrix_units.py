@@ -117,6 +117,44 @@ def test_per_kernel_messages_replace_plain_ones_in_their_range():
     assert both.verdict is None
 
 
+def test_a_range_with_an_equals_sign_is_not_split_at_it():
+    expect = facts.Expectation.from_tags(
+        ["kptrdoc:failure", "kptrdoc:msg=plain", "kptrdoc:msg@>=7=a=b", "kptrdoc:msg@<=6.12=old"]
+    )
+    assert expect.kernel_msgs == ((">=7", "a=b"), ("<=6.12", "old"))
+    assert expect.msgs_for(NEW) == ("a=b",)
+    assert expect.msgs_for(HOST) == ("plain",)
+    assert expect.msgs_for(MID) == ("old",)
+
+
+def test_failure_on_rejects_in_its_range_and_must_load_elsewhere():
+    expect = facts.Expectation.from_tags(
+        ["kptrdoc:failure@<7", "kptrdoc:msg=doesn't return scalar"]
+    )
+    assert expect.verdict == "failure" and expect.failure_ranges == ("<7",)
+    assert [expect.verdict_on(k) for k in (OLD, MID, HOST, NEW)] == [
+        "failure", "failure", "failure", "success"
+    ]  # fmt: skip
+    rejected = "Global function f() doesn't return scalar\n"
+    assert facts.check(cell("p", HOST, res.REJECTED, log=rejected), expect, HOST) == facts.OK
+    assert facts.check(cell("p", NEW, res.LOADED), expect, NEW) == facts.OK
+    # in range: loading is still wrong; out of range: a rejection is wrong
+    loaded_host = cell("p", HOST, res.LOADED)
+    assert facts.check(loaded_host, expect, HOST) == facts.UNEXPECTED_LOAD
+    rejected_new = cell("p", NEW, res.REJECTED, log=rejected)
+    assert facts.check(rejected_new, expect, NEW) == facts.UNEXPECTED_REJECT
+    before = cell("p", NEW, res.FAILED_BEFORE_VERIFIER, reason="kfunc missing")
+    assert facts.check(before, expect, NEW) == facts.INCOMPATIBLE
+    ok = facts.Expectation("success")
+    cells = [cell("good", k, res.LOADED) for k in (HOST, NEW)] + [
+        cell("p", HOST, res.REJECTED, log=rejected), rejected_new
+    ]  # fmt: skip
+    compat = facts.compatibility([HOST, NEW], cells, {("sha", "good"): ok, ("sha", "p"): expect})
+    assert compat.problems() == [
+        f"s.bpf.c: p on 7.2 (sid): rejected, expected to load on this kernel ({rejected_new.short})"
+    ]
+
+
 def test_msgs_match_in_order():
     assert facts.msgs_match("a b c", ["a", "c"]) is None
     assert facts.msgs_match("a b c", ["c", "a"]) == "a"

@@ -114,3 +114,16 @@ def test_programs_of_an_object(tmp_path):
 def test_parse_expectations(tags, verdict, msgs, conflicting):
     e = parse_expectations(tags)
     assert (e.verdict, e.msgs, e.conflicting) == (verdict, msgs, conflicting)
+
+
+def test_parse_per_kernel_expectations():
+    e = parse_expectations(
+        ["kptrdoc:failure@<7", "kptrdoc:msg=plain", "kptrdoc:msg@>=7=new", "kptrdoc:msg@6.12=a=b"]
+    )
+    assert e.verdict == "failure" and not e.conflicting and e.unknown == ()
+    assert e.failure_ranges == ("<7",) and e.msgs == ("plain",)
+    assert e.kernel_msgs == ((">=7", "new"), ("6.12", "a=b"))
+    both = parse_expectations(["kptrdoc:success", "kptrdoc:failure@<7"])
+    assert both.conflicting
+    bad = ["kptrdoc:msg@latest=x", "kptrdoc:failure@<7=x", "kptrdoc:msg@<7"]
+    assert parse_expectations(["kptrdoc:failure", *bad]).unknown == tuple(bad)
