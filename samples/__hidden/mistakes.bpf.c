@@ -35,7 +35,7 @@ __noinline void note_task(void)
 }
 
 SEC("tp_btf/task_newtask")
-__failure __msg("Global function note_task() doesn't return scalar")
+__failure_on("<7") __msg("Global function note_task() doesn't return scalar")
 __description("without __hidden a void library function is a global function, which must return a scalar")
 int BPF_PROG(global_void_function, struct task_struct *task, u64 clone_flags)
 {

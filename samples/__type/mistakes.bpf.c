@@ -28,6 +28,8 @@ struct {
 
 SEC("tp_btf/task_newtask")
 __failure __msg("call bpf_map_lookup_elem") __msg("invalid read from stack R2 off=-4 size=8")
+__msg_on("<=6.12", "call bpf_map_lookup_elem")
+__msg_on("<=6.12", "invalid indirect access to stack R2 off=-4 size=8")
 __description("the key passed to a lookup must be as large as __type(key, ...): a u32 is not a u64")
 int BPF_PROG(key_too_small, struct task_struct *task, u64 clone_flags)
 {

@@ -25,7 +25,7 @@ void __arena *bpf_arena_alloc_pages(void *map, void __arena *addr, u32 page_cnt,
 u64 __arena *forks;
 
 SEC("tp_btf/task_newtask")
-__failure __msg("program must be sleepable to call sleepable kfunc bpf_arena_alloc_pages")
+__failure_on("<7") __msg("program must be sleepable to call sleepable kfunc bpf_arena_alloc_pages")
 __description("arena pages are allocated from sleepable programs only, not from a tracepoint")
 int BPF_PROG(alloc_in_tracepoint, struct task_struct *task, u64 clone_flags)
 {

@@ -46,7 +46,7 @@ __weak void note_fork(void)
 }
 
 SEC("tp_btf/task_newtask")
-__failure __msg("Global function note_fork() doesn't return scalar")
+__failure_on("<7") __msg("Global function note_fork() doesn't return scalar")
 __description("a __weak function is a global function, and global functions must return a scalar, not void")
 int BPF_PROG(weak_function_void, struct task_struct *task, u64 clone_flags)
 {
