@@ -60,6 +60,9 @@ _STATS_RE = re.compile(
     r"processed (?P<insns>\d+) insns \(limit \d+\) max_states_per_insn (?P<max>\d+) "
     r"total_states (?P<total>\d+) peak_states (?P<peak>\d+)"
 )
+# 7.x adds a line before that one, with the count per subprogram:
+# "insns processed 11+1" (main program, then each global subprogram)
+_INSNS_LINE_RE = re.compile(r"^insns processed (?P<parts>\d+(?:\+\d+)*)\s*$", re.M)
 
 
 class LoaderError(KptrdocError):
@@ -379,11 +382,19 @@ def _reason(messages: list[tuple[int, str]]) -> str:
 
 
 def _parse_stats(log: str) -> tuple[int | None, int | None, int | None]:
+    """Instructions processed, total and peak states, from the last statistics line.
+
+    Without the ``processed N insns (limit ...)`` line, the 7.x line
+    ``insns processed A+B`` gives the instruction count (its sum) alone.
+    """
     matches = list(_STATS_RE.finditer(log))
-    if not matches:
-        return None, None, None
-    m = matches[-1]
-    return int(m["insns"]), int(m["total"]), int(m["peak"])
+    if matches:
+        m = matches[-1]
+        return int(m["insns"]), int(m["total"]), int(m["peak"])
+    per_subprog = list(_INSNS_LINE_RE.finditer(log))
+    if per_subprog:
+        return sum(int(n) for n in per_subprog[-1]["parts"].split("+")), None, None
+    return None, None, None
 
 
 def _attempt(
@@ -465,7 +476,12 @@ def load_program(
 
 
 def _is_stats_line(line: str) -> bool:
-    return bool(_STATS_RE.search(line)) or line.startswith(("verification time", "stack depth"))
+    """A statistics line the verifier appends after its verdict (any kernel)."""
+    return (
+        bool(_STATS_RE.search(line))
+        or bool(_INSNS_LINE_RE.match(line.strip()))
+        or line.startswith(("verification time", "stack depth"))
+    )
 
 
 def _classify(
