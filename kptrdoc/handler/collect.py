@@ -62,6 +62,7 @@ from kptrdoc.handler.sources import (
     msgs_in_order,
     usage_names,
 )
+from kptrdoc.kernel_range import host_version, in_range
 
 
 class CollectError(KptrdocError):
@@ -237,11 +238,14 @@ def _collect_sample(
 
     expectations = expectations_from_btf(spec)
     if model is not None:
+        host = host_version()
         for prog in model.programs:
             e = prog.expect
+            # the build machine's messages: its __msg_on, if a range holds it, else __msg
+            on_host = [text for rng, text in e.kernel_msgs if in_range(host, rng)]
             expectations[prog.name] = {
                 "verdict": e.verdict or "",
-                "msgs": list(e.msgs),
+                "msgs": on_host or list(e.msgs),
                 "description": e.description or "",
                 "runs": list(e.runs),
             }
