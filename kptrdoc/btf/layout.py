@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import weakref
 from dataclasses import dataclass, field
 
 from kptrdoc.btf.cformat import CRenderer
@@ -74,6 +75,18 @@ class RecordLayout:
         return sum(f.size for f in self.fields if not f.is_bitfield)
 
 
+_RENDERERS: weakref.WeakKeyDictionary[Spec, CRenderer] = weakref.WeakKeyDictionary()
+
+
+def _renderer(spec: Spec) -> CRenderer:
+    """One renderer per spec: it picks C names over the whole spec once."""
+    found = _RENDERERS.get(spec)
+    if found is None:
+        found = CRenderer(spec)
+        _RENDERERS[spec] = found
+    return found
+
+
 def _bit_width(spec: Spec, record: Struct | Union, m: Member) -> int:
     if record.kind_flag:
         return m.bitfield_size
@@ -90,6 +103,29 @@ def _type_text(renderer: CRenderer, spec: Spec, type_id: int) -> str:
     return renderer.declaration(type_id, "")
 
 
+def _storage_ends(raw: list[dict]) -> list[int]:
+    """Per member, the byte where its storage ends, as pahole counts it.
+
+    An ordinary member ends at offset + size. A run of bitfields shares the
+    storage unit of the run's first bitfield (widened by wider ones joining
+    it): a run starts at a bitfield that begins at or past the current unit's
+    end, or after an ordinary member.
+    """
+    ends = []
+    unit_end = 0
+    for f in raw:
+        if not f["bit_size"]:
+            unit_end = 0
+            ends.append(f["offset"] + f["size"])
+            continue
+        if unit_end == 0 or f["bit_position"] >= 8 * unit_end:
+            unit_end = f["offset"] + f["size"]
+        else:  # a wider bitfield joining the run widens its storage
+            unit_end = max(unit_end, f["offset"] + f["size"])
+        ends.append(unit_end)
+    return ends
+
+
 def record_layout(spec: Spec, type_id: int) -> RecordLayout:
     """The layout of the struct or union ``type_id`` (typedefs and qualifiers skipped)."""
     rid = spec.strip(type_id)
@@ -97,7 +133,7 @@ def record_layout(spec: Spec, type_id: int) -> RecordLayout:
     if not isinstance(record, (Struct, Union)):
         what = "void" if record is None else record.kind_name
         raise BTFError(f"type {type_id}: expected a struct or union, found {what}")
-    renderer = CRenderer(spec)
+    renderer = _renderer(spec)
     raw: list[dict] = []
     natural = 1
     for m in record.members:
@@ -131,11 +167,11 @@ def record_layout(spec: Spec, type_id: int) -> RecordLayout:
     packed = alignment == 1 and natural > 1
     padding = bit_padding = 0
     if isinstance(record, Struct):
-        for cur, nxt in itertools.pairwise(raw):
+        ends = _storage_ends(raw)
+        for (cur, nxt), unit_end in zip(itertools.pairwise(raw), ends, strict=False):
             if nxt["bit_position"] < cur["bit_position"]:
                 continue
             cur_bit_end = cur["bit_position"] + (cur["bit_size"] or 8 * cur["size"])
-            unit_end = cur["offset"] + cur["size"]
             if nxt["bit_position"] >= 8 * unit_end:
                 if cur["bit_size"]:
                     cur["bit_hole_after"] = 8 * unit_end - cur_bit_end
@@ -143,12 +179,14 @@ def record_layout(spec: Spec, type_id: int) -> RecordLayout:
             elif nxt["bit_position"] > cur_bit_end:
                 cur["bit_hole_after"] = nxt["bit_position"] - cur_bit_end
         if raw:
-            last = max(raw, key=lambda f: (f["offset"] + f["size"], f["bit_position"]))
-            padding = max(0, record.size - (last["offset"] + last["size"]))
+            # pahole: the last member in declaration order; a run of bitfields
+            # shares the storage unit of the run's first bitfield
+            last = raw[-1]
+            unit_end = last["offset"] + last["size"]
             if last["bit_size"]:
-                bit_padding = 8 * (last["offset"] + last["size"]) - (
-                    last["bit_position"] + last["bit_size"]
-                )
+                unit_end = min(ends[-1], record.size)
+                bit_padding = 8 * unit_end - (last["bit_position"] + last["bit_size"])
+            padding = max(0, record.size - unit_end)
         else:
             padding = record.size
     else:

@@ -100,6 +100,7 @@ class Spec:
         self._cache: list[Type | None] = [None] * len(offsets)
         self._names: dict[int, list[int]] | None = None
         self._decl_tags: dict[int, list[int]] | None = None
+        self._record_align_cache: dict[int, int] = {}
         self.types = TypeList(self)
 
     # -- ids ---------------------------------------------------------------------
@@ -339,8 +340,10 @@ class Spec:
         return self.record_alignments(record.id)[record.id]
 
     def record_alignments(self, root: int) -> dict[int, int]:
-        """Alignment of ``root`` and every record nested in it, iteratively."""
-        done: dict[int, int] = {}
+        """Alignment of ``root`` and every record nested in it, iteratively (cached)."""
+        done = self._record_align_cache
+        if root in done:
+            return done
         stack = [root]
         visiting: set[int] = set()
         steps = 0
