@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_SOURCES, TARGETS, bpftool_dump, kptrdoc
+from conftest import FIXTURE_SOURCES, FIXTURES, TARGETS, bpftool_dump, kptrdoc
 
 from kptrdoc.btf import Struct, Union, load_btf
 from kptrdoc.btf.cformat import (
@@ -114,7 +114,6 @@ def test_vmlinux_c_compiles(clang, bpftool, tmp_path):
 
 def test_kptr_macros_compile(compile_fixture, clang, tmp_path):
     """With ``tag_macros`` the kptr tag prints as ``__kptr`` and still compiles to the same tag."""
-    from conftest import FIXTURES
 
     obj = compile_fixture(FIXTURES / "progs.c", "bpfel")
     spec = load_btf(obj)

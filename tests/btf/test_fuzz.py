@@ -15,7 +15,7 @@ from functools import cache
 
 import pytest
 from btfbuild import LAYOUT, Builder
-from conftest import FIXTURES
+from conftest import FIXTURES, compile_c
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +82,6 @@ def sample_blob() -> bytes:
 @pytest.fixture(scope="module")
 def object_btf(clang, build_dir) -> tuple[bytes, bytes]:
     """The .BTF and .BTF.ext of a compiled fixture (clang at test time)."""
-    from conftest import compile_c
 
     obj = parse_object(compile_c(clang, FIXTURES / "progs.c", "bpfel", build_dir).read_bytes())
     assert obj.btf is not None and obj.btf_ext is not None
