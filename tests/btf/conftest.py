@@ -1,98 +1,14 @@
-"""Shared fixtures of the BTF reader tests: tools found at test time, objects
-compiled at test time (once per session), the CLI run as a subprocess."""
+"""Fixtures of the BTF reader tests; they live in ``btf_support`` with the helpers.
 
-from __future__ import annotations
+Test modules import helpers from ``btf_support``, never from ``conftest``: with
+several test folders, the name ``conftest`` means whichever was loaded last.
+"""
 
-import os
-import re
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
-
-from kptrdoc.btf.bpftool_compat import Dialect, dialect_for
-
-HERE = Path(__file__).resolve().parent
-FIXTURES = HERE / "fixtures"
-REPO = HERE.parent.parent
-TARGETS = ("bpfel", "bpfeb")
-FIXTURE_SOURCES = sorted(FIXTURES.glob("*.c"))
-
-
-def need_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required in CI")
-        pytest.skip(f"{name} is not installed")
-    return found
-
-
-@pytest.fixture(scope="session")
-def clang() -> str:
-    return need_tool("clang-19")
-
-
-@pytest.fixture(scope="session")
-def bpftool() -> str:
-    return need_tool("bpftool")
-
-
-@pytest.fixture(scope="session")
-def bpftool_dialect(bpftool: str) -> Dialect:
-    out = subprocess.run([bpftool, "version"], capture_output=True, text=True).stdout
-    m = re.search(r"v(\d+)\.(\d+)", out)
-    return dialect_for((int(m.group(1)), int(m.group(2))) if m else None)
-
-
-@pytest.fixture(scope="session")
-def pahole() -> str:
-    return need_tool("pahole")
-
-
-@pytest.fixture(scope="session")
-def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("btf-objects")
-
-
-def compile_c(clang: str, source: Path, target: str, out_dir: Path, *extra: str) -> Path:
-    out = out_dir / f"{source.stem}.{target}.o"
-    if not out.exists():
-        subprocess.run(
-            [clang, "-g", "-O2", "-target", target, *extra, "-c", str(source), "-o", str(out)],
-            check=True,
-            capture_output=True,
-        )
-    return out
-
-
-@pytest.fixture(scope="session")
-def compile_fixture(clang: str, build_dir: Path):
-    def build(source: Path, target: str) -> Path:
-        return compile_c(clang, source, target, build_dir)
-
-    return build
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: bytes
-    stderr: str
-
-
-def kptrdoc(*args: str) -> Run:
-    proc = subprocess.run([sys.executable, "-m", "kptrdoc", *args], capture_output=True)
-    return Run(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
-
-
-def bpftool_dump(bpftool: str, path: Path | str, base: Path | str | None = None) -> bytes:
-    cmd = [bpftool]
-    if base is not None:
-        cmd += ["--base-btf", str(base)]
-    cmd += ["btf", "dump", "file", str(path)]
-    proc = subprocess.run(cmd, capture_output=True, check=True)
-    return proc.stdout
+from btf_support import (  # noqa: F401 (fixtures, registered by being here)
+    bpftool,
+    bpftool_dialect,
+    build_dir,
+    clang,
+    compile_fixture,
+    pahole,
+)

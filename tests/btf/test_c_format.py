@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_SOURCES, FIXTURES, TARGETS, bpftool_dump, kptrdoc
+from btf_support import FIXTURE_SOURCES, FIXTURES, TARGETS, bpftool_dump, kptrdoc
 
 from kptrdoc.btf import Struct, Union, load_btf
 from kptrdoc.btf.cformat import (

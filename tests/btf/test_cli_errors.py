@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from btf_support import FIXTURES, compile_c, kptrdoc
 from btfbuild import Builder
-from conftest import FIXTURES, compile_c, kptrdoc
 
 
 def valid_blob() -> bytes:

@@ -14,8 +14,8 @@ import struct
 from functools import cache
 
 import pytest
+from btf_support import FIXTURES, compile_c
 from btfbuild import LAYOUT, Builder
-from conftest import FIXTURES, compile_c
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, TARGETS
+from btf_support import FIXTURES, TARGETS
 
 from kptrdoc.btf import Struct, Union, load_btf
 from kptrdoc.btf.layout import record_layout

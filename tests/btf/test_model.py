@@ -8,7 +8,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import FIXTURE_SOURCES, FIXTURES, TARGETS, bpftool_dump, need_tool
+from btf_support import FIXTURE_SOURCES, FIXTURES, TARGETS, bpftool_dump, need_tool
 
 from kptrdoc.btf import (
     Array,

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
+from btf_support import FIXTURE_SOURCES, REPO, TARGETS, bpftool_dump, compile_c, kptrdoc, need_tool
 from btfbuild import LAYOUT, Builder
-from conftest import FIXTURE_SOURCES, REPO, TARGETS, bpftool_dump, compile_c, kptrdoc, need_tool
 
 from kptrdoc.btf import Int, Struct, Unknown, parse_btf
 from kptrdoc.btf.bpftool_compat import Dialect

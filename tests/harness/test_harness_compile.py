@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import write_sample
+from harness_support import write_sample
 
 from kptrdoc.compile import CompileError, compile_sample
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, write_sample
+from harness_support import REPO, write_sample
 
 from kptrdoc.compile import compile_sample
 from kptrdoc.loader import list_programs

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_pytest, write_sample
+from harness_support import run_pytest, write_sample
 
 from kptrdoc.kernel_range import (
     KernelRange,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import new_kernel_objects, write_sample
+from harness_support import new_kernel_objects, write_sample
 
 from kptrdoc import loader
 from kptrdoc.compile import compile_sample

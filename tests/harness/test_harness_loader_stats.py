@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_sample
+from harness_support import write_sample
 
 from kptrdoc import loader
 from kptrdoc.compile import compile_sample

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, new_kernel_objects, run_pytest
+from harness_support import REPO, new_kernel_objects, run_pytest
 
 BPFFS = Path("/sys/fs/bpf")
 

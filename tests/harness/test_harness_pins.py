@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import write_sample
+from harness_support import write_sample
 
 PINNED = """
 struct {

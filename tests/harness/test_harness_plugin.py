@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_pytest, write_sample
+from harness_support import run_pytest, write_sample
 
 GOOD_AND_BAD = """
 SEC("xdp") __success
