@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kptrdoc.kernel_range import KernelRange, RangeError, split_ranged_tag
+from kptrdoc.expectations import parse_tags
+from kptrdoc.kernel_range import KernelRange, RangeError
 from kptrdoc.matrix import results as res
 from kptrdoc.matrix.kernels import Kernel
 
@@ -51,30 +52,15 @@ class Expectation:
 
     @classmethod
     def from_tags(cls, tags: Sequence[str]) -> Expectation:
-        verdicts: set[str] = set()
-        msgs: list[str] = []
-        kernel_msgs: list[tuple[str, str]] = []
-        failure_ranges: list[str] = []
-        description = None
-        for tag in tags:
-            body = tag.removeprefix("kptrdoc:")
-            if body == tag:
-                continue
-            ranged = split_ranged_tag(body)
-            if ranged is not None and ranged.text is not None:
-                kernel_msgs.append((ranged.range, ranged.text))
-            elif ranged is not None:
-                failure_ranges.append(ranged.range)
-            elif body in ("success", "failure"):
-                verdicts.add(body)
-            elif body.startswith("msg="):
-                msgs.append(body[4:])
-            elif body.startswith("description="):
-                description = body[len("description=") :]
-        if failure_ranges:
-            verdicts.add("failure")
+        annotations = parse_tags(list(tags))
+        failure = annotations.failure or bool(annotations.failure_ranges)
+        verdicts = {v for v, on in (("success", annotations.success), ("failure", failure)) if on}
         verdict = verdicts.pop() if len(verdicts) == 1 else None
-        return cls(verdict, tuple(msgs), tuple(kernel_msgs), description, tuple(failure_ranges))
+        description = annotations.description or None
+        return cls(
+            verdict, annotations.msgs, annotations.kernel_msgs, description,
+            annotations.failure_ranges,
+        )  # fmt: skip
 
     def msgs_for(self, kernel: Kernel) -> tuple[str, ...]:
         specific = tuple(text for spec, text in self.kernel_msgs if in_range(kernel, spec))

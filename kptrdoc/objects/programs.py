@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from kptrdoc.btf.types import Func
 from kptrdoc.elf import ElfObject
-from kptrdoc.kernel_range import split_ranged_tag
+from kptrdoc.expectations import TAG_PREFIX, parse_tags
 from kptrdoc.objects.model import Expectations, Program, SourceLine
 from kptrdoc.objects.sections import program_kind
-
-TAG_PREFIX = "kptrdoc:"
 
 
 def parse_expectations(tags: list[str] | tuple[str, ...]) -> Expectations:
@@ -25,50 +23,22 @@ def parse_expectations(tags: list[str] | tuple[str, ...]) -> Expectations:
     mistake, even if some kernels accept it (``failure_ranges`` says which
     kernels reject it). A ranged tag with a malformed range is ``unknown``.
     """
-    success = failure = False
-    msgs: list[str] = []
-    runs: list[str] = []
-    unknown: list[str] = []
-    description: str | None = None
-    kernel_msgs: list[tuple[str, str]] = []
-    failure_ranges: list[str] = []
-    for tag in tags:
-        if not tag.startswith(TAG_PREFIX):
-            continue
-        body = tag[len(TAG_PREFIX) :]
-        key, sep, value = body.partition("=")
-        ranged = split_ranged_tag(body)
-        if ranged is not None and ranged.text is not None:
-            kernel_msgs.append((ranged.range, ranged.text))
-        elif ranged is not None:
-            failure_ranges.append(ranged.range)
-        elif body == "success":
-            success = True
-        elif body == "failure":
-            failure = True
-        elif sep and key == "msg":
-            msgs.append(value)
-        elif sep and key == "description":
-            description = value
-        elif sep and key == "run":
-            runs.append(value)
-        else:
-            unknown.append(tag)
-    ranged_failure = bool(failure_ranges)
+    annotations = parse_tags(list(tags))
+    ranged_failure = bool(annotations.failure_ranges)
     verdict = None
-    if failure or ranged_failure:
+    if annotations.failure or ranged_failure:
         verdict = "failure"
-    elif success:
+    elif annotations.success:
         verdict = "success"
     return Expectations(
         verdict=verdict,
-        msgs=tuple(msgs),
-        description=description,
-        runs=tuple(runs),
-        unknown=tuple(unknown),
-        conflicting=sum((success, failure, ranged_failure)) > 1,
-        kernel_msgs=tuple(kernel_msgs),
-        failure_ranges=tuple(failure_ranges),
+        msgs=annotations.msgs,
+        description=annotations.description or None,
+        runs=annotations.runs,
+        unknown=tuple(TAG_PREFIX + body for body in annotations.unknown),
+        conflicting=sum((annotations.success, annotations.failure, ranged_failure)) > 1,
+        kernel_msgs=annotations.kernel_msgs,
+        failure_ranges=annotations.failure_ranges,
     )
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from harness_support import REPO, write_sample
 
 from kptrdoc.compile import compile_sample
+from kptrdoc.expectations import parse_tags
 from kptrdoc.loader import list_programs
-from kptrdoc.pytest_plugin import parse_tags, read_expectations
+from kptrdoc.pytest_plugin import read_expectations
 
 
 def test_every_annotation_reaches_btf_in_source_order(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from harness_support import run_pytest, write_sample
 
+from kptrdoc.expectations import parse_tags
 from kptrdoc.kernel_range import (
     KernelRange,
     RangeError,
@@ -20,7 +21,6 @@ from kptrdoc.kernel_range import (
     release_version,
     split_ranged_tag,
 )
-from kptrdoc.pytest_plugin import parse_tags
 
 HOST = ".".join(str(n) for n in host_version()[:2])  # e.g. "6.18"
 BELOW = f"<{HOST}"  # excludes the host
