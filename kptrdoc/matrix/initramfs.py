@@ -71,7 +71,9 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose {HOST_T
 mount -t proc proc /host/proc || fail "mount /proc"
 mount -t sysfs sysfs /host/sys || fail "mount /sys"
 mount -t devtmpfs devtmpfs /host/dev || fail "mount /dev"
-mount -t tmpfs tmpfs /host/tmp || fail "mount /tmp"
+# scratch space for the guest: the host's /tmp stays visible (read-only), since
+# the checkout and its venv may live there
+mkdir -p /host/dev/shm && mount -t tmpfs tmpfs /host/dev/shm || fail "mount /dev/shm"
 mount -t tmpfs tmpfs /host/run 2>/dev/null
 mkdir -p "/host$RUN" 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 {RUN_TAG} "/host$RUN" \\
@@ -84,7 +86,7 @@ mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /host/sys/kernel/tracing 2>/dev/null
 [ -e /host/sys/kernel/btf/vmlinux ] || echo "kptrdoc: this kernel has no /sys/kernel/btf/vmlinux"
 echo "{MARK_MOUNTED}"
-chroot /host /bin/sh "$RUN/run.sh" > "/host$RUN/run.out" 2>&1
+TMPDIR=/dev/shm chroot /host /bin/sh "$RUN/run.sh" > "/host$RUN/run.out" 2>&1
 status=$?
 echo "$status" > "/host$RUN/status"
 sync
