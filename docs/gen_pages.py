@@ -101,8 +101,22 @@ def macro_page(folder: Path) -> tuple[str, str]:
     return "\n".join(parts), front.header or OTHER_HEADER
 
 
+def page_evidence(folder: Path) -> tuple[str, str]:
+    """(programs matching their expectation on this kernel, minimum kernel measured) of a
+    page, from the handler's collect step (its evidence is cached, nothing is booted)."""
+    from kptrdoc.handler.collect import CollectOptions, collect_page
+
+    page = collect_page(folder.name, CollectOptions(samples_dir=folder.parent, history=False))
+    programs = [p for s in page.samples for p in s.programs]
+    good = [p for p in programs if p.verifier is not None and p.verifier.matches_expectation]
+    loaded = sum(1 for p in programs if p.verifier is not None and p.verifier.verdict == "loaded")
+    proven = f"{len(good)} of {len(programs)} ({loaded} load)"
+    minimum = page.matrix.minimum if page.matrix and page.matrix.minimum else "not measured"
+    return proven, minimum
+
+
 def coverage_page(pages: dict[str, str]) -> str:
-    """Every public macro of the headers, and whether it has a page yet."""
+    """Every public macro of the headers, whether it has a page, and what its samples proved."""
     from kptrdoc.headers import PUBLIC_RULE, public_macros
 
     lines = ["# Macros", ""]
@@ -114,13 +128,31 @@ def coverage_page(pages: dict[str, str]) -> str:
     lines += [
         f"{done} of {len(macros)} public macros have a page. Public means {PUBLIC_RULE}.",
         "",
-        "| macro | header | line | page |",
-        "|---|---|---|---|",
+        "*Programs as expected* counts the sample programs whose verdict on the build "
+        "machine's kernel matched their annotation (and how many of them load); "
+        "*minimum kernel* is what the kernel matrix measured (`make matrix`).",
+        "",
+        "| macro | header | line | page | programs as expected | minimum kernel |",
+        "|---|---|---|---|---|---|",
     ]
+    evidence = {name: page_evidence(SAMPLES / name) for name in pages}
     for m in macros:
         page = f"[page]({m.name}.md)" if m.name in pages else ""
+        proven, minimum = evidence.get(m.name, ("", ""))
         name = m.name + ("()" if m.function_like else "")
-        lines.append(f"| `{name}` | `{m.header}` | {m.line} | {page} |")
+        lines.append(f"| `{name}` | `{m.header}` | {m.line} | {page} | {proven} | {minimum} |")
+    others = sorted(set(pages) - {m.name for m in macros})
+    if others:
+        lines += [
+            "",
+            "Pages for names that are not `#define`s (an enum, the map-definition keywords):",
+            "",
+            "| name | page | programs as expected | minimum kernel |",
+            "|---|---|---|---|",
+        ]
+        for name in others:
+            proven, minimum = evidence[name]
+            lines.append(f"| `{name}` | [page]({name}.md) | {proven} | {minimum} |")
     return "\n".join(lines) + "\n"
 
 

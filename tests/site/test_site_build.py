@@ -107,8 +107,21 @@ def test_provenance_and_no_problems(kptr_page) -> None:
 
 
 def test_coverage_page(built_site) -> None:
-    text = page_text((built_site / "macros" / "index.html").read_text())
+    markup = (built_site / "macros" / "index.html").read_text()
+    text = page_text(markup)
     assert re.search(r"\d+ of \d+ public macros have a page", text)
+    # the __kptr row counts its programs as libbpf lists them in the compiled samples
+    from pathlib import Path
+
+    from kptrdoc.compile import compile_sample
+    from kptrdoc.loader import LOADED, list_programs, load_program
+
+    samples = sorted((Path(__file__).resolve().parents[2] / "samples" / "__kptr").glob("*.bpf.c"))
+    objects = [compile_sample(src).path for src in samples]
+    programs = [(obj, p.name) for obj in objects for p in list_programs(obj)]
+    loads = sum(load_program(obj, name).verdict == LOADED for obj, name in programs)
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", markup, re.S) if "__kptr</code>" in r)
+    assert f"{len(programs)} of {len(programs)} ({loads} load)" in page_text(row)
 
 
 @pytest.mark.parametrize("needle", ["api.github.com", "fonts.googleapis.com"])
