@@ -27,6 +27,8 @@ from kptrdoc.matrix import results as res
 from kptrdoc.matrix.kernels import Kernel
 
 UNKNOWN = (res.REFUSED_PROGRAM_TYPE, res.NO_BOOT, res.LOADER_ERROR)
+VERIFIED = (res.LOADED, res.REJECTED)
+"""Verdicts that mean a kernel's verifier ran on the program."""
 
 OK = "as expected"
 INCOMPATIBLE = "not on this kernel"
@@ -173,6 +175,14 @@ class Compatibility:
                 if status in (UNEXPECTED_LOAD, UNEXPECTED_REJECT, MSG_DIFFERS, DID_NOT_RUN):
                     label = by_id[kernel_id].label
                     out.append(f"{row.source}: {row.program} on {label}: {status} ({cell.short})")
+            refused = [c for c in row.cells.values() if c.verdict == res.REFUSED_PROGRAM_TYPE]
+            verified = [c for c in row.cells.values() if c.verdict in VERIFIED]
+            if refused and not verified:
+                # a program type some kernel refuses outright must be verified on another
+                out.append(
+                    f"{row.source}: {row.program}: refused before verification on every "
+                    "kernel tested, so no kernel verified it"
+                )
         return out
 
 

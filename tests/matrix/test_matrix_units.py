@@ -102,6 +102,23 @@ def test_problems_only_on_kernels_the_macro_works_on():
     ]  # fmt: skip
 
 
+def test_a_program_type_refused_everywhere_is_a_problem():
+    ok = facts.Expectation("success")
+    expect = {("sha", "fentry_prog"): ok}
+    # refused on the host, verified on an older kernel: the table shows it, no problem
+    cells = [
+        cell("fentry_prog", HOST, res.REFUSED_PROGRAM_TYPE),
+        cell("fentry_prog", MID, res.LOADED),
+    ]
+    assert facts.compatibility([MID, HOST], cells, expect).problems() == []
+    # refused on every kernel: nothing ever verified it
+    cells[1] = cell("fentry_prog", MID, res.REFUSED_PROGRAM_TYPE)
+    assert facts.compatibility([MID, HOST], cells, expect).problems() == [
+        "s.bpf.c: fentry_prog: refused before verification on every kernel tested, "
+        "so no kernel verified it"
+    ]
+
+
 def test_per_kernel_messages_replace_plain_ones_in_their_range():
     expect = facts.Expectation.from_tags([
         "kptrdoc:failure", "kptrdoc:msg=trusted R1", "kptrdoc:msg@<6.13=trusted arg0",
