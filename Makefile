@@ -73,7 +73,7 @@ test: setup matrix
 	$(VENV)/bin/pytest -n auto tests samples
 
 bench: setup
-	$(PY) -m kptrdoc.bench
+	$(PY) -m kptrdoc.bench --write docs/performance.md
 
 matrix: setup
 	$(PY) -m kptrdoc.matrix
