@@ -184,10 +184,10 @@ def vmlinux_h() -> Path:
     """``vmlinux.h`` for the kernel BTF in use, generated once per distinct BTF."""
     source = vmlinux_btf_path()
     try:
-        data = source.read_bytes()
+        stat = source.stat()
     except OSError as exc:
         raise ToolchainError(f"{source}: cannot read kernel BTF ({exc.strerror})") from None
-    digest = hashlib.sha256(data).hexdigest()[:16]
+    digest = _btf_digest(source, stat.st_size, stat.st_mtime_ns)
     target = cache_dir() / "vmlinux" / digest / "vmlinux.h"
     if target.exists():
         return target
@@ -207,6 +207,16 @@ def vmlinux_h() -> Path:
     tmp.write_bytes(proc.stdout)
     tmp.replace(target)
     return target
+
+
+@functools.cache
+def _btf_digest(source: Path, size: int, mtime_ns: int) -> str:
+    """The content hash of a BTF file, once per process for a given size and mtime."""
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ToolchainError(f"{source}: cannot read kernel BTF ({exc.strerror})") from None
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def target_arch() -> str:

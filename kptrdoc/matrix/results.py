@@ -10,7 +10,9 @@ runs are stored: a kernel that failed to boot is retried next time.
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -154,16 +156,25 @@ def cells_from_loader(
     return cells
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed(path: Path, size: int, mtime_ns: int) -> object:
+    """The results file as JSON, parsed once per process for a given size and mtime."""
+    return json.loads(path.read_text())
+
+
 class Store:
     """The results file: read at open, merged and written back under a lock."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or results_path()
         self.data = self._read()
+        self._own_copy = False
 
     def _read(self) -> dict:
         try:
-            data = json.loads(self.path.read_text())
+            stat = self.path.stat()
+            # shared with other readers of the same file version: copied before a put
+            data = _parsed(self.path, stat.st_size, stat.st_mtime_ns)
         except (OSError, ValueError):
             return {"format": FORMAT, "runs": {}}
         if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -181,6 +192,9 @@ class Store:
     def put(self, obj: str, kernel: dict, runner: str, source: str, programs: list[dict]) -> None:
         """Record a complete run; ``kernel`` holds ``id``, ``name``, ``release``, ``version``."""
         entry = {"runner": runner, "source": source, "kernel": kernel, "programs": programs}
+        if not self._own_copy:
+            self.data = copy.deepcopy(self.data)
+            self._own_copy = True
         self.data["runs"].setdefault(obj, {})[kernel["id"]] = entry
 
     def entries(self, obj: str) -> dict[str, dict]:
@@ -199,10 +213,11 @@ class Store:
     def save(self) -> None:
         """Merge our entries into what is on disk (another process may have added some)."""
         with self._locked():
-            on_disk = self._read()
+            on_disk = copy.deepcopy(self._read())
             for obj, kernels in self.data["runs"].items():
                 on_disk["runs"].setdefault(obj, {}).update(kernels)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(on_disk, indent=1, sort_keys=True) + "\n")
             tmp.replace(self.path)
             self.data = on_disk
+            self._own_copy = True
