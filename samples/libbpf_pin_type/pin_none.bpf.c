@@ -5,9 +5,7 @@
  * the object holding it; spelling it out documents that a map shared
  * elsewhere by pinning is deliberately private here.
  *
- * LIBBPF_PIN_BY_NAME would make libbpf pin the map at /sys/fs/bpf/<name>
- * (or reuse a pin found there) while loading. kptrdoc's loader does not
- * remove pins, so a loaded sample would leave one behind: see README.md.
+ * pin_by_name.bpf.c shows the other value, LIBBPF_PIN_BY_NAME.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
