@@ -48,7 +48,8 @@ def _code_fingerprint() -> str:
 _FINGERPRINT: list[str] = []
 
 
-def cache_path(obj_key: str, macro: str, tags: tuple[list[str], list[str]], load: bool) -> Path:
+def cache_path(obj_key: str, macro: str, tags: object, load: bool) -> Path:
+    """Where the evidence of ``obj_key`` is cached; ``tags``: what the definition emits."""
     if not _FINGERPRINT:
         _FINGERPRINT.append(_code_fingerprint())
     uname = os.uname()

@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kptrdoc.errors import KptrdocError
-from kptrdoc.handler.model import ChainStep, TagUse
+from kptrdoc.handler.model import ChainStep, SymbolView, TagUse
 
 
 def definition_tags(text: str) -> tuple[list[str], list[str]]:
@@ -22,6 +23,36 @@ def definition_tags(text: str) -> tuple[list[str], list[str]]:
     types = re.findall(r'btf_type_tag\(\s*"([^"]+)"\s*\)', text)
     decls = re.findall(r'btf_decl_tag\(\s*"([^"]+)"\s*\)', text)
     return types, decls
+
+
+@dataclass(frozen=True)
+class EmitPlan:
+    """What a definition's text says the compiler emits, so where to look in an object."""
+
+    type_tags: tuple[str, ...] = ()
+    decl_tags: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    """Literal ``section(".ksyms")`` names: the entries of those DATASECs."""
+    weak: bool = False
+    """``weak`` (or ``__weak``, which expands to it): ELF symbols bound WEAK."""
+    hidden: bool = False
+    """``visibility("hidden")``: ELF symbols with HIDDEN visibility."""
+
+    @property
+    def tags(self) -> tuple[list[str], list[str]]:
+        return list(self.type_tags), list(self.decl_tags)
+
+
+def definition_emits(text: str) -> EmitPlan:
+    """The :class:`EmitPlan` of a definition's text."""
+    types, decls = definition_tags(text)
+    return EmitPlan(
+        type_tags=tuple(types),
+        decl_tags=tuple(decls),
+        sections=tuple(dict.fromkeys(re.findall(r'section\(\s*"([^"]+)"\s*\)', text))),
+        weak=re.search(r"(?<![A-Za-z])weak\b", text) is not None,
+        hidden=re.search(r'visibility\(\s*"hidden"\s*\)', text) is not None,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -44,9 +75,8 @@ def tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
                     continue
                 steps = [owner, ChainStep("member", member.name, None)]
                 steps += [_step(c) for c in chain]
-                uses.append(
-                    TagUse(f"{t.name or '(anonymous)'}.{member.name}", hit.name, steps, sample)
-                )
+                where = f"{t.name or '(anonymous)'}.{member.name}"
+                uses.append(TagUse(where, hit.name, steps, sample, view="tag"))
         elif isinstance(t, Datasec):
             for info in t.vars:
                 var = spec.type(info.type)
@@ -57,7 +87,7 @@ def tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
                 if hit is None:
                     continue
                 steps = [ChainStep("DATASEC", t.name, t.id), _step(var), *(_step(c) for c in chain)]
-                uses.append(TagUse(var.name, hit.name, steps, sample))
+                uses.append(TagUse(var.name, hit.name, steps, sample, view="tag"))
     return uses
 
 
@@ -101,7 +131,8 @@ def map_member_uses(spec: Any, members: list[str], sample: str) -> list[TagUse]:
                 steps = [ChainStep("VAR", var.name, var.id), _step(record)]
                 steps.append(ChainStep("member", member.name, None))
                 steps += [_step(c) for c in _member_chain(spec, member.type)]
-                uses.append(TagUse(f"{var.name}.{member.name}", "", steps, sample))
+                where = f"{var.name}.{member.name}"
+                uses.append(TagUse(where, "", steps, sample, view="member"))
     return uses
 
 
@@ -126,16 +157,116 @@ def decl_tag_uses(spec: Any, tags: list[str], sample: str) -> list[TagUse]:
     for t in spec:
         if isinstance(t, DeclTag) and t.name in tags:
             target = spec.type(t.type)
-            steps = [_step(t)]
+            detail = f"component_idx={t.component_idx}" if t.component_idx >= 0 else ""
+            steps = [ChainStep("DECL_TAG", t.name, t.id, detail)]
             where = target.name if target is not None else "?"
             if target is not None:
                 steps.append(_step(target))
-                members = getattr(target, "members", None) or getattr(target, "params", None)
-                if t.component_idx >= 0 and members and t.component_idx < len(members):
-                    component = members[t.component_idx].name
-                    steps.append(ChainStep("member", component, None))
-                    where = f"{where}.{component}"
-            uses.append(TagUse(where, t.name, steps, sample))
+                component, more = _component(spec, target, t.component_idx)
+                steps += more
+                if component:
+                    function = target.kind_name == "FUNC"
+                    where = f"{where}({component})" if function else f"{where}.{component}"
+            uses.append(TagUse(where, t.name, steps, sample, view="tag"))
+    return uses
+
+
+def _component(spec: Any, target: Any, index: int) -> tuple[str, list[ChainStep]]:
+    """The member or parameter ``index`` of a decl tag's target, as chain steps."""
+    from kptrdoc.btf import Func, FuncProto
+
+    if index < 0:
+        return "", []
+    if isinstance(target, Func):
+        proto = spec.type(target.type)
+        if not isinstance(proto, FuncProto) or index >= len(proto.params):
+            return "", []
+        param = proto.params[index]
+        steps = [_step(proto), ChainStep("param", param.name, None, str(index))]
+        return param.name, steps + [_step(c) for c in _member_chain(spec, param.type)]
+    members = getattr(target, "members", None)
+    if not members or index >= len(members):
+        return "", []
+    return members[index].name, [ChainStep("member", members[index].name, None)]
+
+
+# --------------------------------------------------------------------------
+# Symbols: DATASEC entries of a section, ELF symbols with a binding/visibility
+# --------------------------------------------------------------------------
+
+_LINKAGE = {"GLOBAL_ALLOCATED": "global", "GLOBAL_EXTERN": "extern"}
+
+
+def _linkage(t: Any) -> str:
+    name = getattr(getattr(t, "linkage", None), "name", "")
+    return _LINKAGE.get(name, name.lower())
+
+
+def _symbol_view(symbol: Any, btf: Any) -> SymbolView:
+    section = symbol.section or "UND"
+    return SymbolView(symbol.name, symbol.binding, symbol.visibility, section, _linkage(btf))
+
+
+def _entry_steps(spec: Any, entry: Any) -> list[ChainStep]:
+    """A DATASEC entry or a FUNC: the VAR/FUNC with its linkage, then what it declares."""
+    from kptrdoc.btf import Func
+
+    steps = [ChainStep(entry.kind_name, entry.name, entry.id, f"linkage={_linkage(entry)}")]
+    if isinstance(entry, Func):
+        proto = spec.type(entry.type)
+        return steps + ([_step(proto)] if proto is not None else [])
+    return steps + [_step(c) for c in _member_chain(spec, entry.type)]
+
+
+def _datasec_entries(spec: Any) -> dict[int, Any]:
+    """The DATASEC of each VAR/FUNC type id a DATASEC lists."""
+    from kptrdoc.btf import Datasec
+
+    return {info.type: t for t in spec if isinstance(t, Datasec) for info in t.vars}
+
+
+def section_uses(
+    spec: Any, symbols: list[Any], sections: tuple[str, ...], sample: str
+) -> list[TagUse]:
+    """The entries of the DATASECs named ``sections`` (``.ksyms``, ``.kconfig``)."""
+    from kptrdoc.btf import Datasec
+
+    by_name = {s.name: s for s in symbols if s.name}
+    uses = []
+    for t in spec:
+        if not (isinstance(t, Datasec) and t.name in sections):
+            continue
+        for info in t.vars:
+            entry = spec.type(info.type)
+            if entry is None:
+                continue
+            steps = [ChainStep("DATASEC", t.name, t.id), *_entry_steps(spec, entry)]
+            symbol = by_name.get(entry.name)
+            view = _symbol_view(symbol, entry) if symbol is not None else None
+            uses.append(TagUse(entry.name, "", steps, sample, view="section", symbol=view))
+    return uses
+
+
+def symbol_uses(spec: Any, symbols: list[Any], plan: EmitPlan, sample: str) -> list[TagUse]:
+    """The BTF of each ELF symbol bound WEAK (``plan.weak``) or HIDDEN (``plan.hidden``)."""
+    from kptrdoc.btf import Func, Var
+
+    datasecs = _datasec_entries(spec)
+    named = {t.name: t for t in spec if isinstance(t, (Var, Func)) and t.name}
+    uses = []
+    for symbol in symbols:
+        chosen = (plan.weak and symbol.binding == "WEAK") or (
+            plan.hidden and symbol.visibility == "HIDDEN"
+        )
+        entry = named.get(symbol.name)
+        if not chosen or symbol.type in ("SECTION", "FILE") or entry is None:
+            continue
+        steps = _entry_steps(spec, entry)
+        datasec = datasecs.get(entry.id)
+        if datasec is not None:
+            steps.insert(0, ChainStep("DATASEC", datasec.name, datasec.id))
+        view = _symbol_view(symbol, entry)
+        uses.append(TagUse(symbol.name, "", steps, sample, view="symbol", symbol=view))
     return uses
 
 

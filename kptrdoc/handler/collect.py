@@ -29,13 +29,16 @@ from kptrdoc import headers, toolchain
 from kptrdoc.errors import KptrdocError
 from kptrdoc.handler.cache import SampleEvidence, cache_enabled, cache_path, read_cache, write_cache
 from kptrdoc.handler.chains import (
+    EmitPlan,
     decl_tag_uses,
-    definition_tags,
+    definition_emits,
     expectations_from_btf,
     externs_from_btf,
     map_member_uses,
     member_names_used,
     object_spec,
+    section_uses,
+    symbol_uses,
     tag_uses,
 )
 from kptrdoc.handler.layouts import globals_view, map_view
@@ -52,6 +55,7 @@ from kptrdoc.handler.model import (
     Provenance,
     RelatedLink,
     SampleView,
+    TagUse,
     VerifierRun,
 )
 from kptrdoc.handler.readme import read_readme
@@ -165,7 +169,7 @@ def sample_evidence(
     path: Path,
     macro: str,
     opts: CollectOptions,
-    tags: tuple[list[str], list[str]],
+    plan: EmitPlan,
     names: list[str] | None = None,
 ) -> SampleEvidence:
     """Compile, inspect and load one sample (or reuse what the cache has for the same inputs)."""
@@ -176,19 +180,19 @@ def sample_evidence(
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
     names = names or [macro]
-    cache = cache_path(obj.key, repr(names), tags, opts.load) if cache_enabled() else None
+    cache = cache_path(obj.key, repr(names), plan, opts.load) if cache_enabled() else None
     if cache is not None:
         found = read_cache(cache)
         if found is not None and found.view.source == path.read_text(errors="replace"):
             return found
-    evidence = _collect_sample(path, obj, names, opts, tags)
+    evidence = _collect_sample(path, obj, names, opts, plan)
     if cache is not None and not evidence.problems:
         write_cache(cache, evidence)
     return evidence
 
 
 def _collect_sample(
-    path: Path, obj: Any, names: list[str], opts: CollectOptions, tags: tuple[list[str], list[str]]
+    path: Path, obj: Any, names: list[str], opts: CollectOptions, plan: EmitPlan
 ) -> SampleEvidence:
     from kptrdoc.loader import list_programs, load_program, run_triggers
 
@@ -200,15 +204,7 @@ def _collect_sample(
     )
     clang = obj.clang_version
     spec = object_spec(obj.path)
-    type_tags, decl_tags = tags
-    if type_tags:
-        evidence.tag_uses += tag_uses(spec, type_tags, path.name)
-    if decl_tags:
-        evidence.tag_uses += decl_tag_uses(spec, decl_tags, path.name)
-    if not type_tags and not decl_tags:
-        members = member_names_used(source, names[0])
-        if members:
-            evidence.tag_uses += map_member_uses(spec, members, path.name)
+    evidence.tag_uses += _emitted(spec, obj.path, plan, source, names[0], path.name)
 
     model_loader = _object_model_loader()
     model = None
@@ -284,6 +280,30 @@ def _collect_sample(
             prog.hl_lines = [n - first + 1 for n in view.hl_lines if first <= n < first + count]
         view.programs.append(prog)
     return evidence
+
+
+def _emitted(
+    spec: Any, obj_path: Path, plan: EmitPlan, source: str, macro: str, sample: str
+) -> list[TagUse]:
+    """What the object holds of the macro, by what its definition says it emits."""
+    uses: list[TagUse] = []
+    if plan.type_tags:
+        uses += tag_uses(spec, list(plan.type_tags), sample)
+    if plan.decl_tags:
+        uses += decl_tag_uses(spec, list(plan.decl_tags), sample)
+    if plan.sections or plan.weak or plan.hidden:
+        from kptrdoc.elf import read_object
+
+        symbols = list(read_object(obj_path).symbols)
+        if plan.sections:
+            uses += section_uses(spec, symbols, plan.sections, sample)
+        if plan.weak or plan.hidden:
+            uses += symbol_uses(spec, symbols, plan, sample)
+    if not uses and not plan.type_tags and not plan.decl_tags:
+        members = member_names_used(source, macro)
+        if members:
+            uses += map_member_uses(spec, members, sample)
+    return uses
 
 
 def _now() -> _dt.datetime:
@@ -429,7 +449,8 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
             page.history = _history(hist)
             if opts.check_since and front.since:
                 headers.check_since(front.macro, front.since, hist, folder / "README.md")
-    tags = definition_tags(definition.text) if definition else ([], [])
+    plan = definition_emits(definition.text) if definition else EmitPlan()
+    page.symbol_marks = ["binding WEAK"] * plan.weak + ["visibility HIDDEN"] * plan.hidden
     sources = sorted(folder.glob("*.bpf.c"))
     if not sources:
         raise CollectError(f"{folder}: no *.bpf.c sample in the folder")
@@ -437,7 +458,7 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     objects_seen: list[tuple[str, SampleView]] = []
     for path in sources:
         names = usage_names(front.macro, definition)
-        evidence = sample_evidence(path, front.macro, opts, tags, names)
+        evidence = sample_evidence(path, front.macro, opts, plan, names)
         objects_seen.append((evidence.object_path, evidence.view))
         page.samples.append(evidence.view)
         page.tag_uses += evidence.tag_uses

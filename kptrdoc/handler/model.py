@@ -67,12 +67,26 @@ class ChainStep:
     kind: str
     name: str
     type_id: int | None
+    detail: str = ""
+    """What BTF adds to the type: ``component_idx=0``, ``linkage=extern``; a param's index."""
 
     @property
     def label(self) -> str:
+        return f"{self.head} {self.trailer}".strip()
+
+    @property
+    def trailer(self) -> str:
+        """What follows the type id: ``component_idx=0``, ``linkage=extern``."""
+        return "" if self.kind == "param" else self.detail
+
+    @property
+    def head(self) -> str:
+        """The kind and name, before the type id."""
         if self.kind == "member":
             return f"member {self.name}"
-        if self.kind in ("TYPE_TAG", "DECL_TAG"):
+        if self.kind == "param":
+            return f"param {self.detail} '{self.name}'"
+        if self.kind in ("TYPE_TAG", "DECL_TAG", "DATASEC"):
             return f"{self.kind} '{self.name}'"
         if not self.name and self.kind in ("STRUCT", "UNION", "ENUM", "ENUM64"):
             return f"{self.kind} (anon)"
@@ -88,6 +102,29 @@ class TagUse:
     tag: str
     steps: list[ChainStep] = field(default_factory=list)
     sample: str = ""
+    view: str = ""
+    """How the use was found: ``tag`` (a BTF tag), ``member`` (a ``.maps`` member),
+    ``section`` (an entry of a DATASEC the macro's section names) or ``symbol``
+    (an ELF symbol with the macro's binding or visibility); empty: from the tag."""
+    symbol: SymbolView | None = None
+    """The ELF symbol of the same name, for ``section`` and ``symbol`` uses."""
+
+    @property
+    def kind(self) -> str:
+        return self.view or ("tag" if self.tag else "member")
+
+
+@dataclass
+class SymbolView:
+    """An ELF symbol as ``readelf -s`` shows it."""
+
+    name: str
+    binding: str
+    visibility: str
+    section: str
+    """The section the symbol is defined in; ``UND`` for an extern."""
+    btf_linkage: str = ""
+    """The linkage of the BTF ``VAR``/``FUNC`` of the same name (``global``, ``extern`` ...)."""
 
 
 @dataclass
@@ -262,6 +299,8 @@ class MacroPage:
     history: list[HistoryRow] = field(default_factory=list)
     samples: list[SampleView] = field(default_factory=list)
     tag_uses: list[TagUse] = field(default_factory=list)
+    symbol_marks: list[str] = field(default_factory=list)
+    """What the definition asks of an ELF symbol: ``binding WEAK``, ``visibility HIDDEN``."""
     maps: list[MapView] = field(default_factory=list)
     externs: list[ExternView] = field(default_factory=list)
     related: list[RelatedLink] = field(default_factory=list)
