@@ -204,3 +204,25 @@ def test_several_example_samples_get_content_tabs(env: Environment) -> None:
     out = render(env, page, ["example"])
     assert 'class="tabbed-set tabbed-alternate"' in out
     assert ">s.bpf.c</label>" in out and ">t.bpf.c</label>" in out
+
+
+def test_emits_symbol_and_section_views_escape(env: Environment) -> None:
+    from kptrdoc.handler.model import SymbolView
+
+    page = model()
+    symbol = SymbolView(EVIL, "WEAK", "DEFAULT", "UND", "extern")
+    steps = [
+        ChainStep("DATASEC", EVIL, 3),
+        ChainStep("FUNC", EVIL, 2, f"linkage={EVIL}"),
+        ChainStep("param", EVIL, None, "0"),
+    ]
+    page.tag_uses = [
+        TagUse(EVIL, "", steps, "s.bpf.c", view="section", symbol=symbol),
+        TagUse(EVIL, "", steps, "s.bpf.c", view="symbol", symbol=symbol),
+    ]
+    page.symbol_marks = [EVIL]
+    out = render(env, page, ["emits"])
+    assert "<script>" not in out
+    assert 'data-kind="section"' in out and 'data-kind="symbol"' in out
+    assert "binding <code>WEAK</code>" in out
+    assert '[2]</span> <code class="kd-step-detail">linkage=' in out
