@@ -1,7 +1,10 @@
 """BTF chains: where a compiled object carries a macro, read with kptrdoc's BTF reader.
 
 - type tags (``__kptr`` → ``TYPE_TAG 'kptr'``) on struct members and globals;
-- declaration tags;
+- declaration tags, with the member or parameter a ``component_idx`` names;
+- the entries of the DATASECs a definition's ``section(".ksyms")`` names, and
+  the ELF symbols its ``weak`` / ``visibility("hidden")`` marks, each with its
+  BTF ``VAR``/``FUNC`` and linkage (:class:`EmitPlan` says which apply);
 - members of ``.maps`` definitions that map-definition macros declare (``__uint``);
 - the ``kptrdoc:`` expectations and the extern kfuncs, when the object model
   is not there to give them.
@@ -37,10 +40,6 @@ class EmitPlan:
     """``weak`` (or ``__weak``, which expands to it): ELF symbols bound WEAK."""
     hidden: bool = False
     """``visibility("hidden")``: ELF symbols with HIDDEN visibility."""
-
-    @property
-    def tags(self) -> tuple[list[str], list[str]]:
-        return list(self.type_tags), list(self.decl_tags)
 
 
 def definition_emits(text: str) -> EmitPlan:
