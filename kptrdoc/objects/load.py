@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from kptrdoc.btf import parse_btf
@@ -22,8 +23,24 @@ def load_object(path: str | Path, strict: bool = True) -> BpfObject:
     definition, as libbpf refuses to open such an object; otherwise the map is
     left out and its message kept in ``problems`` (for pages that show a
     mistake libbpf rejects).
+    The result is remembered for the file's current size and modification
+    time, so the handler, the coverage page and the matrix report share one
+    reading of each object during a build.
     """
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load(path, strict)  # ElfObject.open names the file and the error
+    return _load_cached(path.resolve(), strict, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _load_cached(path: Path, strict: bool, size: int, mtime_ns: int) -> BpfObject:
+    return _load(path, strict)
+
+
+def _load(path: Path, strict: bool) -> BpfObject:
     elf = ElfObject.open(path)
     if elf.machine != "EM_BPF":
         raise ObjectError(f"{path}: not a BPF object (machine {elf.machine})")
