@@ -1,0 +1,70 @@
+"""Split BTF of real kernel modules, read off a Debian kernel booted under QEMU.
+
+The host exposes no module BTF, so a guest of the kernel matrix copies its
+``/sys/kernel/btf/vmlinux`` and the BTF of the modules it loaded (the 9p
+stack) into the run directory; ``kptrdoc btf dump MODULE --base vmlinux`` must
+print exactly what ``bpftool btf dump file MODULE base vmlinux`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from btf_support import bpftool_dump, kptrdoc
+
+from kptrdoc.errors import KptrdocError
+
+MODULES = ("9pnet", "9pnet_virtio", "netfs", "9p")
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def guest_btf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not shutil.which("qemu-system-x86_64"):
+        _skip_or_fail("qemu-system-x86_64 is not installed: no guest kernel to read BTF from")
+    from kptrdoc.matrix import vm
+    from kptrdoc.matrix.kernels import fetch
+
+    try:
+        kernel = fetch("trixie")
+    except KptrdocError as exc:
+        _skip_or_fail(f"the trixie kernel is not available: {exc}")
+    run_dir = tmp_path_factory.mktemp("guest-btf")
+    names = " ".join(MODULES)
+    (run_dir / "run.sh").write_text(
+        f"cp /sys/kernel/btf/vmlinux {run_dir}/vmlinux\n"
+        f"for m in {names}; do\n"
+        f"    [ -e /sys/kernel/btf/$m ] && cp /sys/kernel/btf/$m {run_dir}/\n"
+        "done\n"
+        "exit 0\n"
+    )
+    result = vm.boot(kernel, run_dir, run_dir / "console.log", timeout=180)
+    assert result.error is None, f"{kernel.id}: {result.error}"
+    return run_dir
+
+
+def test_guest_vmlinux(guest_btf: Path, bpftool: str, bpftool_dialect) -> None:
+    run = kptrdoc("btf", "dump", str(guest_btf / "vmlinux"), "--bpftool-dialect",
+                  bpftool_dialect.name)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == bpftool_dump(bpftool, guest_btf / "vmlinux")
+
+
+def test_guest_modules_split_btf(guest_btf: Path, bpftool: str, bpftool_dialect) -> None:
+    modules = [guest_btf / m for m in MODULES if (guest_btf / m).exists()]
+    assert modules, "the guest loaded none of the 9p modules with BTF"
+    for module in modules:
+        run = kptrdoc("btf", "dump", str(module), "--base", str(guest_btf / "vmlinux"),
+                      "--bpftool-dialect", bpftool_dialect.name)  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        expected = bpftool_dump(bpftool, module, guest_btf / "vmlinux")
+        assert run.stdout == expected, module.name
+        assert b"[" in expected  # the module has types of its own
