@@ -9,46 +9,52 @@ walks), :mod:`~kptrdoc.btf.ext` (``.BTF.ext``), :mod:`~kptrdoc.btf.raw`
 :mod:`~kptrdoc.btf.layout` (record layout as pahole shows it).
 """
 
-from kptrdoc.btf.cformat import CRenderOptions, c_declaration, c_definition, render_c
-from kptrdoc.btf.errors import BTFError
-from kptrdoc.btf.ext import BTFExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, parse_btf_ext
-from kptrdoc.btf.layout import LayoutField, RecordLayout, record_layout
-from kptrdoc.btf.load import load_btf, load_object_btf
-from kptrdoc.btf.parser import parse_btf
-from kptrdoc.btf.spec import Spec
-from kptrdoc.btf.types import (
-    QUALIFIERS,
-    WITH_TYPE,
-    Array,
-    Const,
-    Datasec,
-    DeclTag,
-    Enum,
-    Enum64,
-    EnumValue,
-    Float,
-    Func,
-    FuncLinkage,
-    FuncProto,
-    Fwd,
-    Int,
-    IntEncoding,
-    Kind,
-    Member,
-    Param,
-    Ptr,
-    Restrict,
-    Struct,
-    Type,
-    Typedef,
-    TypeTag,
-    Union,
-    Unknown,
-    Var,
-    VarLinkage,
-    VarSecinfo,
-    Volatile,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kptrdoc.btf.cformat import CRenderOptions, c_declaration, c_definition, render_c
+    from kptrdoc.btf.errors import BTFError
+    from kptrdoc.btf.ext import BTFExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, parse_btf_ext
+    from kptrdoc.btf.layout import LayoutField, RecordLayout, record_layout
+    from kptrdoc.btf.load import load_btf, load_object_btf
+    from kptrdoc.btf.parser import parse_btf
+    from kptrdoc.btf.spec import Spec
+    from kptrdoc.btf.types import (
+        QUALIFIERS,
+        WITH_TYPE,
+        Array,
+        Const,
+        Datasec,
+        DeclTag,
+        Enum,
+        Enum64,
+        EnumValue,
+        Float,
+        Func,
+        FuncLinkage,
+        FuncProto,
+        Fwd,
+        Int,
+        IntEncoding,
+        Kind,
+        Member,
+        Param,
+        Ptr,
+        Restrict,
+        Struct,
+        Type,
+        Typedef,
+        TypeTag,
+        Union,
+        Unknown,
+        Var,
+        VarLinkage,
+        VarSecinfo,
+        Volatile,
+    )
 
 __all__ = [
     "QUALIFIERS",
@@ -101,3 +107,67 @@ __all__ = [
     "record_layout",
     "render_c",
 ]
+
+_HOMES: dict[str, str] = {
+    "Array": "kptrdoc.btf.types",
+    "BTFError": "kptrdoc.btf.errors",
+    "BTFExt": "kptrdoc.btf.ext",
+    "CRenderOptions": "kptrdoc.btf.cformat",
+    "Const": "kptrdoc.btf.types",
+    "CoreRelo": "kptrdoc.btf.ext",
+    "CoreReloKind": "kptrdoc.btf.ext",
+    "Datasec": "kptrdoc.btf.types",
+    "DeclTag": "kptrdoc.btf.types",
+    "Enum": "kptrdoc.btf.types",
+    "Enum64": "kptrdoc.btf.types",
+    "EnumValue": "kptrdoc.btf.types",
+    "Float": "kptrdoc.btf.types",
+    "Func": "kptrdoc.btf.types",
+    "FuncInfo": "kptrdoc.btf.ext",
+    "FuncLinkage": "kptrdoc.btf.types",
+    "FuncProto": "kptrdoc.btf.types",
+    "Fwd": "kptrdoc.btf.types",
+    "Int": "kptrdoc.btf.types",
+    "IntEncoding": "kptrdoc.btf.types",
+    "Kind": "kptrdoc.btf.types",
+    "LayoutField": "kptrdoc.btf.layout",
+    "LineInfo": "kptrdoc.btf.ext",
+    "Member": "kptrdoc.btf.types",
+    "Param": "kptrdoc.btf.types",
+    "Ptr": "kptrdoc.btf.types",
+    "QUALIFIERS": "kptrdoc.btf.types",
+    "RecordLayout": "kptrdoc.btf.layout",
+    "Restrict": "kptrdoc.btf.types",
+    "Spec": "kptrdoc.btf.spec",
+    "Struct": "kptrdoc.btf.types",
+    "Type": "kptrdoc.btf.types",
+    "TypeTag": "kptrdoc.btf.types",
+    "Typedef": "kptrdoc.btf.types",
+    "Union": "kptrdoc.btf.types",
+    "Unknown": "kptrdoc.btf.types",
+    "Var": "kptrdoc.btf.types",
+    "VarLinkage": "kptrdoc.btf.types",
+    "VarSecinfo": "kptrdoc.btf.types",
+    "Volatile": "kptrdoc.btf.types",
+    "WITH_TYPE": "kptrdoc.btf.types",
+    "c_declaration": "kptrdoc.btf.cformat",
+    "c_definition": "kptrdoc.btf.cformat",
+    "load_btf": "kptrdoc.btf.load",
+    "load_object_btf": "kptrdoc.btf.load",
+    "parse_btf": "kptrdoc.btf.parser",
+    "parse_btf_ext": "kptrdoc.btf.ext",
+    "record_layout": "kptrdoc.btf.layout",
+    "render_c": "kptrdoc.btf.cformat",
+}
+"""Where each name of ``__all__`` is defined: imported from there on first use."""
+
+
+def __getattr__(name: str) -> object:
+    """``kptrdoc.btf.X`` imports X's module on first use, so that ``kptrdoc btf dump``
+    (raw) does not pay for the C renderer, the layout and ``.BTF.ext`` modules."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kptrdoc.btf import wire
 from kptrdoc.btf.errors import BTFError
-from kptrdoc.btf.ext import BTFExt, parse_btf_ext
 from kptrdoc.btf.parser import parse_btf
 from kptrdoc.btf.spec import Spec
+
+if TYPE_CHECKING:
+    from kptrdoc.btf.ext import BTFExt
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -70,6 +73,8 @@ def load_object_btf(path: str | Path) -> tuple[Spec, BTFExt | None]:
         raise _with_path(path, exc, ":.BTF") from None
     if ext is None:
         return spec, None
+    from kptrdoc.btf.ext import parse_btf_ext  # imported here: raw dumps never need it
+
     try:
         return spec, parse_btf_ext(ext, spec)
     except BTFError as exc:

@@ -56,41 +56,49 @@ def _scan_types(
 ) -> tuple[array, bytearray]:
     """Offsets (into ``types``) and kinds of every record, checking bounds."""
     unpack = struct.Struct(header.byte_order + "III").unpack_from
+    # per kind (7 bits): bytes before the elements (header included) and per element
+    fixed: list[int | None] = [None] * 128
+    elem = [0] * 128
+    for kind, (info_size, elem_size) in sizes.items():
+        if kind >= len(fixed):  # a layout section longer than 7-bit kinds can index
+            continue
+        fixed[kind] = 12 + info_size
+        elem[kind] = elem_size
     offsets = array("I")
     kinds = bytearray()
     add_offset = offsets.append
     add_kind = kinds.append
-    size_of_kind = sizes.get
     end = len(types)
     pos = 0
-    while pos < end:
-        if pos + 12 > end:
-            raise BTFError(
-                f"expected a 12-byte type record, only {end - pos} bytes are left",
-                header.type_start + pos,
-            )
-        name_off, info, _ = unpack(types, pos)
-        kind = (info >> 24) & 0x7F
-        sz = size_of_kind(kind)
-        if sz is None:
-            raise BTFError(
-                f"expected a known kind (1..{wire.MAX_KNOWN_KIND}) or a layout entry for it, "
-                f"found kind {kind}",
-                header.type_start + pos,
-            )
-        if name_off >= strings_len:
-            raise BTFError(
-                f"expected a name offset below {strings_len}, found {name_off}",
-                header.type_start + pos,
-            )
-        length = 12 + sz[0] + (info & 0xFFFFFF) * sz[1]
-        if pos + length > end:
-            raise BTFError(
-                f"expected {length} bytes for a kind {kind} record with vlen "
-                f"{info & 0xFFFFFF}, only {end - pos} are left",
-                header.type_start + pos,
-            )
-        add_offset(pos)
-        add_kind(kind)
-        pos += length
+    try:
+        while pos < end:
+            name_off, info, _ = unpack(types, pos)
+            kind = (info >> 24) & 0x7F
+            head_len = fixed[kind]
+            if head_len is None:
+                raise BTFError(
+                    f"expected a known kind (1..{wire.MAX_KNOWN_KIND}) or a layout entry "
+                    f"for it, found kind {kind}",
+                    header.type_start + pos,
+                )
+            if name_off >= strings_len:
+                raise BTFError(
+                    f"expected a name offset below {strings_len}, found {name_off}",
+                    header.type_start + pos,
+                )
+            length = head_len + (info & 0xFFFFFF) * elem[kind]
+            if pos + length > end:
+                raise BTFError(
+                    f"expected {length} bytes for a kind {kind} record with vlen "
+                    f"{info & 0xFFFFFF}, only {end - pos} are left",
+                    header.type_start + pos,
+                )
+            add_offset(pos)
+            add_kind(kind)
+            pos += length
+    except struct.error:  # unpack_from found fewer than 12 bytes at pos
+        raise BTFError(
+            f"expected a 12-byte type record, only {end - pos} bytes are left",
+            header.type_start + pos,
+        ) from None
     return offsets, kinds

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from itertools import repeat
 
 from kptrdoc.btf.bpftool_compat import NEWEST, Dialect
 from kptrdoc.btf.spec import Spec
@@ -39,7 +40,12 @@ KIND_NAMES = (
     "ENUM64",
 )
 _INT_ENCODINGS = {0: "(none)", 1: "SIGNED", 2: "CHAR", 4: "BOOL"}
-_LINKAGE = ("static", "global", "extern")
+_LINKAGE = {0: "static", 1: "global", 2: "extern"}
+_WITH_TYPE_ONLY = frozenset({2, 8, 9, 10, 11, 18})
+"""PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG: ``type_id=`` is their only field."""
+
+BLOCK = 4096
+"""Records per piece that :func:`iter_raw` yields."""
 
 
 def _kind_name(kind: int) -> str:
@@ -51,8 +57,8 @@ def dump_raw(spec: Spec, dialect: Dialect = NEWEST) -> str:
     return "".join(iter_raw(spec, dialect))
 
 
-def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 32768) -> Iterator[str]:
-    """The dump in pieces of about ``chunk`` lines each."""
+def iter_raw(spec: Spec, dialect: Dialect = NEWEST, block: int = BLOCK) -> Iterator[str]:
+    """The dump in pieces, one per ``block`` records."""
     order = spec.header.byte_order
     head = struct.Struct(order + "III").unpack_from
     u32 = struct.Struct(order + "I").unpack_from
@@ -69,6 +75,7 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 32768) -> Itera
     type_count = spec.type_count
 
     strings_len = strings.total_len
+    linkage_name = _LINKAGE.get
     get_string = strings.get
 
     def name(off: int) -> str:
@@ -134,7 +141,7 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 32768) -> Itera
             return f"[{type_id}] FWD '{nm}' fwd_kind={'union' if kflag else 'struct'}\n"
         if kind == 14:  # VAR
             (linkage,) = u32(data, body)
-            link = _LINKAGE[linkage] if linkage < 3 else "(unknown)"
+            link = linkage_name(linkage, "(unknown)")
             return f"[{type_id}] VAR '{nm}' type_id={st}, linkage={link}\n"
         if kind == 15:  # DATASEC
             parts = [f"[{type_id}] DATASEC '{nm}' size={st} vlen={vlen}"]
@@ -152,61 +159,60 @@ def iter_raw(spec: Spec, dialect: Dialect = NEWEST, chunk: int = 32768) -> Itera
             return f"[{type_id}] DECL_TAG '{nm}' type_id={st} component_idx={idx}\n"
         return f"[{type_id}] {_kind_name(kind)} '{nm}'\n"
 
-    out: list[str] = []
-    add = out.append
-    type_id = spec.first_id
     view = memoryview(data)
-    for pos in spec.offsets:
-        name_off, info, st = head(data, pos)
-        kind = (info >> 24) & kind_mask
-        nm = cache.get(name_off)
-        if nm is None:
-            nm = name(name_off)
-        if kind == 12:  # FUNC
-            vlen = info & vlen_mask
-            link = _LINKAGE[vlen] if vlen < 3 else "(unknown)"
-            add(f"[{type_id}] FUNC '{nm}' type_id={st} linkage={link}\n")
-        elif kind == 13:  # FUNC_PROTO
-            vlen = info & vlen_mask
-            add(f"[{type_id}] FUNC_PROTO '{nm}' ret_type_id={st} vlen={vlen}")
-            body = pos + 12
-            for p_name, p_type in rows2(view[body : body + 8 * vlen]):
-                pn = cache.get(p_name)
-                if pn is None:
-                    pn = name(p_name)
-                add(f"\n\t'{pn}' type_id={p_type}")
-            add("\n")
-        elif kind == 2 or kind == 8 or kind == 10 or kind == 9 or kind == 11 or kind == 18:
-            add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' type_id={st}\n")
-        elif kind == 4 or kind == 5:
-            vlen = info & vlen_mask
-            add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' size={st} vlen={vlen}")
-            body = pos + 12
-            members = rows3(view[body : body + 12 * vlen])
-            if info >> 31:
-                for m_name, m_type, m_off in members:
-                    mn = cache.get(m_name)
-                    if mn is None:
-                        mn = name(m_name)
-                    if m_off >> 24:
-                        add(
-                            f"\n\t'{mn}' type_id={m_type} bits_offset={m_off & 0xFFFFFF}"
-                            f" bitfield_size={m_off >> 24}"
-                        )
-                    else:
+    offsets = spec.offsets
+    with_type_only = _WITH_TYPE_ONLY
+    for start in range(0, len(offsets), block):
+        out: list[str] = []
+        add = out.append
+        positions = offsets[start : start + block]
+        # the records' first 12 bytes, unpacked by map() in C rather than one call per turn
+        heads = map(head, repeat(data, len(positions)), positions)
+        records = zip(positions, heads, strict=True)
+        for type_id, (pos, (name_off, info, st)) in enumerate(records, spec.first_id + start):
+            kind = (info >> 24) & kind_mask
+            nm = cache.get(name_off)
+            if nm is None:
+                nm = name(name_off)
+            if kind == 12:  # FUNC
+                link = linkage_name(info & vlen_mask, "(unknown)")
+                add(f"[{type_id}] FUNC '{nm}' type_id={st} linkage={link}\n")
+            elif kind == 13:  # FUNC_PROTO
+                vlen = info & vlen_mask
+                add(f"[{type_id}] FUNC_PROTO '{nm}' ret_type_id={st} vlen={vlen}")
+                body = pos + 12
+                for p_name, p_type in rows2(view[body : body + 8 * vlen]):
+                    pn = cache.get(p_name)
+                    if pn is None:
+                        pn = name(p_name)
+                    add(f"\n\t'{pn}' type_id={p_type}")
+                add("\n")
+            elif kind in with_type_only:
+                add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' type_id={st}\n")
+            elif kind == 4 or kind == 5:
+                vlen = info & vlen_mask
+                add(f"[{type_id}] {KIND_NAMES[kind]} '{nm}' size={st} vlen={vlen}")
+                body = pos + 12
+                members = rows3(view[body : body + 12 * vlen])
+                if info >> 31:
+                    for m_name, m_type, m_off in members:
+                        mn = cache.get(m_name)
+                        if mn is None:
+                            mn = name(m_name)
+                        if m_off >> 24:
+                            add(
+                                f"\n\t'{mn}' type_id={m_type} bits_offset={m_off & 0xFFFFFF}"
+                                f" bitfield_size={m_off >> 24}"
+                            )
+                        else:
+                            add(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
+                else:
+                    for m_name, m_type, m_off in members:
+                        mn = cache.get(m_name)
+                        if mn is None:
+                            mn = name(m_name)
                         add(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
+                add("\n")
             else:
-                for m_name, m_type, m_off in members:
-                    mn = cache.get(m_name)
-                    if mn is None:
-                        mn = name(m_name)
-                    add(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
-            add("\n")
-        else:
-            add(_other(kind, type_id, nm, info, st, pos + 12))
-        type_id += 1
-        if len(out) >= chunk:
-            yield "".join(out)
-            out.clear()
-    if out:
+                add(_other(kind, type_id, nm, info, st, pos + 12))
         yield "".join(out)
