@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from kptrdoc.btf.bpftool_compat import LEGACY, NEWEST
-from kptrdoc.btf.load import load_btf
+from kptrdoc.btf.load import load_btf, load_records
 
 DIALECTS = {"newest": NEWEST, "legacy": LEGACY}
 
@@ -40,15 +40,16 @@ def _write(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = load_btf(args.file, args.base)
     if args.format == "raw":
         from kptrdoc.btf.raw import iter_raw
 
-        for piece in iter_raw(spec, DIALECTS[args.bpftool_dialect]):
+        records = load_records(args.file, args.base)
+        for piece in iter_raw(records, DIALECTS[args.bpftool_dialect]):
             _write(piece)
     else:
         from kptrdoc.btf.cformat import CRenderOptions, render_c
 
+        spec = load_btf(args.file, args.base)
         _write(render_c(spec, options=CRenderOptions(tag_macros=args.kptr_macros)))
     sys.stdout.flush()
     return 0

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from kptrdoc.btf import wire
 from kptrdoc.btf.errors import BTFError
-from kptrdoc.btf.parser import parse_btf
-from kptrdoc.btf.spec import Spec
+from kptrdoc.btf.parser import parse_btf, read_records
+from kptrdoc.btf.records import Records
 
 if TYPE_CHECKING:
     from kptrdoc.btf.ext import BTFExt
+    from kptrdoc.btf.spec import Spec
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -58,6 +59,18 @@ def load_btf(path: str | Path, base_path: str | Path | None = None) -> Spec:
     data, _ = btf_bytes(path)
     try:
         return parse_btf(data, base)
+    except BTFFileError:
+        raise
+    except BTFError as exc:
+        raise _with_path(path, exc) from None
+
+
+def load_records(path: str | Path, base_path: str | Path | None = None) -> Records:
+    """As :func:`load_btf`, without the type model: what the raw dump reads."""
+    base = load_records(base_path) if base_path is not None else None
+    data, _ = btf_bytes(path)
+    try:
+        return read_records(data, base)
     except BTFFileError:
         raise
     except BTFError as exc:

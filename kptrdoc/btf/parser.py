@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import struct
 from array import array
+from typing import TYPE_CHECKING
 
 from kptrdoc.btf import wire
 from kptrdoc.btf.errors import BTFError
-from kptrdoc.btf.spec import Spec
+from kptrdoc.btf.records import Records
 from kptrdoc.btf.strings import StringTable
+
+if TYPE_CHECKING:
+    from kptrdoc.btf.spec import Spec
 
 
 def parse_btf(data: bytes | bytearray | memoryview, base: Spec | None = None) -> Spec:
@@ -23,6 +27,26 @@ def parse_btf(data: bytes | bytearray | memoryview, base: Spec | None = None) ->
 
     ``base`` makes it split BTF: type ids continue after the base's and
     string offsets after the base's string section.
+    """
+    # imported here: read_records (all the raw dump needs) works without the type model
+    from kptrdoc.btf.spec import Spec
+
+    records = read_records(data, base)
+    return Spec(
+        header=records.header,
+        layout=records.layout,
+        strings=records.strings,
+        type_data=records.type_data,
+        offsets=records.offsets,
+        kinds=records.kinds,
+        base=base,
+    )
+
+
+def read_records(data: bytes | bytearray | memoryview, base: Records | None = None) -> Records:
+    """Check a ``.BTF`` blob's header and record bounds; no types are decoded.
+
+    ``base`` as for :func:`parse_btf`.
     """
     data = bytes(data)
     header = wire.parse_header(data)
@@ -37,7 +61,7 @@ def parse_btf(data: bytes | bytearray | memoryview, base: Spec | None = None) ->
     )
     types = data[header.type_start : header.type_start + header.type_len]
     offsets, kinds = _scan_types(types, header, sizes, len(strings))
-    return Spec(
+    return Records(
         header=header,
         layout=layout,
         strings=strings,

@@ -1,6 +1,7 @@
 """The raw text dump, line for line as ``bpftool btf dump file FILE`` prints it.
 
-Works straight from the wire records of a :class:`Spec` (no dataclasses),
+Works straight from the wire records (:class:`~kptrdoc.btf.records.Records`,
+which a :class:`~kptrdoc.btf.spec.Spec` is too; no dataclasses),
 which is what makes dumping vmlinux fast. The line formats:
 
 ``[ID] KIND 'NAME'`` then kind-specific fields, and for kinds with members,
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from itertools import repeat
 
 from kptrdoc.btf.bpftool_compat import NEWEST, Dialect
-from kptrdoc.btf.spec import Spec
+from kptrdoc.btf.records import Records
 
 KIND_NAMES = (
     "UNKNOWN",
@@ -52,12 +53,12 @@ def _kind_name(kind: int) -> str:
     return KIND_NAMES[kind] if kind < len(KIND_NAMES) else "UNKNOWN"
 
 
-def dump_raw(spec: Spec, dialect: Dialect = NEWEST) -> str:
+def dump_raw(spec: Records, dialect: Dialect = NEWEST) -> str:
     """The whole dump of ``spec``'s own types (not the base's) as one string."""
     return "".join(iter_raw(spec, dialect))
 
 
-def iter_raw(spec: Spec, dialect: Dialect = NEWEST, block: int = BLOCK) -> Iterator[str]:
+def iter_raw(spec: Records, dialect: Dialect = NEWEST, block: int = BLOCK) -> Iterator[str]:
     """The dump in pieces, one per ``block`` records."""
     order = spec.header.byte_order
     head = struct.Struct(order + "III").unpack_from

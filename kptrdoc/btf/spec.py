@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from kptrdoc.btf import wire
 from kptrdoc.btf.decode import Decoder
 from kptrdoc.btf.errors import BTFError
+from kptrdoc.btf.records import Records
 from kptrdoc.btf.strings import StringTable
 from kptrdoc.btf.types import (
     QUALIFIERS,
@@ -69,8 +70,10 @@ class TypeList:
             yield spec.type(type_id)
 
 
-class Spec:
+class Spec(Records):
     """Types of one BTF blob (plus its base for split BTF)."""
+
+    base: Spec | None
 
     def __init__(
         self,
@@ -83,19 +86,15 @@ class Spec:
         kinds: bytearray,
         base: Spec | None = None,
     ) -> None:
-        self.header = header
-        self.layout = layout
-        self.strings = strings
-        self.base = base
-        self.byte_order: str = header.endian
-        """``"little"`` or ``"big"``."""
-        self.first_id = base.type_count if base is not None else 1
-        """The first type id defined by this blob (1, or after the base's)."""
-        self.type_count = self.first_id + len(offsets)
-        """Number of ids including void and the base's types (like ``btf__type_cnt``)."""
-        self.type_data = type_data
-        self.offsets = offsets
-        self.kinds = kinds
+        super().__init__(
+            header=header,
+            layout=layout,
+            strings=strings,
+            type_data=type_data,
+            offsets=offsets,
+            kinds=kinds,
+            base=base,
+        )
         self._decoder = Decoder(header.byte_order, type_data, strings, header.type_start)
         self._cache: list[Type | None] = [None] * len(offsets)
         self._names: dict[int, list[int]] | None = None
