@@ -9,7 +9,7 @@ section describing the record size of every kind the encoder knew).
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kptrdoc.btf.errors import BTFError
 
@@ -71,8 +71,7 @@ def byte_order_of(data: bytes | memoryview) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(NamedTuple):
     """A parsed ``struct btf_header``; offsets are absolute (from the blob start)."""
 
     byte_order: str  # "<" little endian, ">" big endian
@@ -148,8 +147,7 @@ def parse_header(data: bytes | memoryview) -> Header:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class KindLayout:
+class KindLayout(NamedTuple):
     """What the encoder said about one kind: sizes of its fixed part and elements."""
 
     info_size: int
