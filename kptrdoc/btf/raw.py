@@ -1,12 +1,17 @@
 """The raw text dump, line for line as ``bpftool btf dump file FILE`` prints it.
 
 Works straight from the wire records (:class:`~kptrdoc.btf.records.Records`,
-which a :class:`~kptrdoc.btf.spec.Spec` is too; no dataclasses),
-which is what makes dumping vmlinux fast. The line formats:
+which a :class:`~kptrdoc.btf.spec.Spec` is too; no dataclasses), which is
+what makes dumping vmlinux fast. The line formats:
 
 ``[ID] KIND 'NAME'`` then kind-specific fields, and for kinds with members,
 params, values or variables one ``\\n\\t...`` line each. A zero name offset
 prints ``(anon)``.
+
+Speed (vmlinux: ~130 000 records, ~300 000 lines): every name of the string
+table is decoded once into a dict keyed by offset (``cache[off]``; a miss,
+such as a suffix reference, goes through ``name()``), record heads are
+unpacked by ``map()`` a block at a time, and each line is one f-string.
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ def iter_raw(spec: Records, dialect: Dialect = NEWEST, block: int = BLOCK) -> It
     get_string = strings.get
 
     def name(off: int) -> str:
+        """A name not in ``cache`` yet: a suffix, a base string, or ``(invalid)``."""
         found = cache.get(off)
         if found is None:
             found = get_string(off) if off < strings_len else "(invalid)"
@@ -172,8 +178,9 @@ def iter_raw(spec: Records, dialect: Dialect = NEWEST, block: int = BLOCK) -> It
         records = zip(positions, heads, strict=True)
         for type_id, (pos, (name_off, info, st)) in enumerate(records, spec.first_id + start):
             kind = (info >> 24) & kind_mask
-            nm = cache.get(name_off)
-            if nm is None:
+            try:
+                nm = cache[name_off]
+            except KeyError:
                 nm = name(name_off)
             if kind == 12:  # FUNC
                 link = linkage_name(info & vlen_mask, "(unknown)")
@@ -183,8 +190,9 @@ def iter_raw(spec: Records, dialect: Dialect = NEWEST, block: int = BLOCK) -> It
                 add(f"[{type_id}] FUNC_PROTO '{nm}' ret_type_id={st} vlen={vlen}")
                 body = pos + 12
                 for p_name, p_type in rows2(view[body : body + 8 * vlen]):
-                    pn = cache.get(p_name)
-                    if pn is None:
+                    try:
+                        pn = cache[p_name]
+                    except KeyError:
                         pn = name(p_name)
                     add(f"\n\t'{pn}' type_id={p_type}")
                 add("\n")
@@ -197,8 +205,9 @@ def iter_raw(spec: Records, dialect: Dialect = NEWEST, block: int = BLOCK) -> It
                 members = rows3(view[body : body + 12 * vlen])
                 if info >> 31:
                     for m_name, m_type, m_off in members:
-                        mn = cache.get(m_name)
-                        if mn is None:
+                        try:
+                            mn = cache[m_name]
+                        except KeyError:
                             mn = name(m_name)
                         if m_off >> 24:
                             add(
@@ -209,8 +218,9 @@ def iter_raw(spec: Records, dialect: Dialect = NEWEST, block: int = BLOCK) -> It
                             add(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
                 else:
                     for m_name, m_type, m_off in members:
-                        mn = cache.get(m_name)
-                        if mn is None:
+                        try:
+                            mn = cache[m_name]
+                        except KeyError:
                             mn = name(m_name)
                         add(f"\n\t'{mn}' type_id={m_type} bits_offset={m_off}")
                 add("\n")
