@@ -2,11 +2,15 @@
 
 Modules, one job each: :mod:`~kptrdoc.btf.wire` (header, record sizes),
 :mod:`~kptrdoc.btf.strings`, :mod:`~kptrdoc.btf.parser` (one pass over the
-types), :mod:`~kptrdoc.btf.decode` (records → dataclasses),
+types), :mod:`~kptrdoc.btf.records` (where each record starts: all the raw
+dump reads), :mod:`~kptrdoc.btf.decode` (records → dataclasses),
 :mod:`~kptrdoc.btf.types` (the model), :mod:`~kptrdoc.btf.spec` (ids, names,
 walks), :mod:`~kptrdoc.btf.ext` (``.BTF.ext``), :mod:`~kptrdoc.btf.raw`
 (bpftool's raw dump format), :mod:`~kptrdoc.btf.cformat` (C),
 :mod:`~kptrdoc.btf.layout` (record layout as pahole shows it).
+
+The names below are imported from their modules on first use, so that
+``kptrdoc btf dump`` (raw) starts without the C renderer and the model.
 """
 
 from __future__ import annotations
