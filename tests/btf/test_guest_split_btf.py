@@ -67,4 +67,14 @@ def test_guest_modules_split_btf(guest_btf: Path, bpftool: str, bpftool_dialect)
         assert run.returncode == 0, run.stderr
         expected = bpftool_dump(bpftool, module, guest_btf / "vmlinux")
         assert run.stdout == expected, module.name
-        assert b"[" in expected  # the module has types of its own
+        # split BTF: the module's own ids continue after the base's last one
+        assert _first_id(expected) == _last_id(bpftool_dump(bpftool, guest_btf / "vmlinux")) + 1
+
+
+def _first_id(dump: bytes) -> int:
+    return int(dump.split(b"]", 1)[0].lstrip(b"["))
+
+
+def _last_id(dump: bytes) -> int:
+    last = [line for line in dump.splitlines() if line.startswith(b"[")][-1]
+    return int(last.split(b"]", 1)[0].lstrip(b"["))
