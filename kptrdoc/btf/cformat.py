@@ -245,7 +245,9 @@ class CRenderer:
         ind = self.options.indent * (depth + 1)
         head = "enum " + (self._tag_names.get(t.id, t.name) + " " if t.name else "")
         if not t.values:
-            return head + "{}"
+            # a declaration-only enum (pahole writes vlen=0): C has no empty enum, so
+            # a named one is a forward declaration, as bpftool prints it
+            return head.rstrip() if t.name else head + "{}"
         lines = [head + "{"]
         is64 = isinstance(t, Enum64)
         for i, v in enumerate(t.values):
