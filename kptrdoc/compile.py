@@ -13,11 +13,14 @@ workers can compile the same sample at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,8 +52,43 @@ class CompiledObject:
     diagnostics: str = ""
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """The directories a compile reads, each staged under a fixed name (see :func:`_staged`)."""
+
+    sample_dir: Path
+    libbpf: Path
+    vmlinux: Path
+    kptrdoc: Path
+
+    def staged(self) -> dict[str, Path]:
+        """Stage name -> real directory."""
+        return {
+            f"samples/{self.sample_dir.name}": self.sample_dir,
+            "libbpf": self.libbpf,
+            "vmlinux": self.vmlinux,
+            "kptrdoc": self.kptrdoc,
+        }
+
+
+def inputs(src: Path) -> Inputs:
+    src = src.resolve()
+    return Inputs(
+        sample_dir=src.parent,
+        libbpf=toolchain.libbpf().include_dir,
+        vmlinux=toolchain.vmlinux_h(src.parent).parent,
+        kptrdoc=toolchain.kptrdoc_include_dir(),
+    )
+
+
 def compile_flags(src: Path) -> list[str]:
-    """The clang flags for one sample, include paths included."""
+    """The clang flags for one sample, include paths included (as a user would type them).
+
+    ``-fms-extensions`` (quietly): 7.x kernels have anonymous members of named struct
+    types (the kernel itself is built with it); without it clang drops them
+    and the sizes in ``vmlinux.h`` are wrong.
+    """
+    where = inputs(src)
     return [
         "-g",
         "-O2",
@@ -58,15 +96,59 @@ def compile_flags(src: Path) -> list[str]:
         "bpf",
         f"-D__TARGET_ARCH_{toolchain.target_arch()}",
         "-Wall",
+        "-fms-extensions",
+        "-Wno-microsoft-anon-tag",
         "-I",
-        str(toolchain.libbpf().include_dir),
+        str(where.libbpf),
         "-I",
-        str(toolchain.vmlinux_h().parent),
+        str(where.vmlinux),
         "-I",
-        str(toolchain.kptrdoc_include_dir()),
+        str(where.kptrdoc),
         "-I",
-        str(src.resolve().parent),
+        str(where.sample_dir),
     ]
+
+
+STAGE_PARENT = Path("/tmp")
+"""Where staging directories are made: a fixed place, so their paths have one length."""
+STAGE_ROOT = "/kptrdoc"
+"""The name the staging directory has in the object's debug info."""
+
+
+@contextlib.contextmanager
+def _staged(where: Inputs) -> Iterator[Path]:
+    """A directory ``/tmp/kptrdoc-cc-XXXXXXXX`` holding the inputs under fixed names.
+
+    The same commit must compile to the same bytes in any clone. Mapping the
+    paths (``-ffile-prefix-map``) fixes the debug info, but clang 19 orders
+    forward-declared types in ``.BTF`` by heap address, which moves with the
+    length of the paths it reads. So clang reads every input from a staging
+    directory whose path is equally long everywhere: the files are hard
+    links (copies across file systems), never symbolic links, whose real
+    paths clang would record.
+    """
+    stage = Path(tempfile.mkdtemp(prefix="kptrdoc-cc-", dir=STAGE_PARENT))
+    try:
+        for name, real in where.staged().items():
+            _link_tree(real, stage / name, recursive=name != f"samples/{where.sample_dir.name}")
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _link_tree(src: Path, dest: Path, recursive: bool) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in src.iterdir():
+        if entry.is_dir():
+            if recursive:
+                _link_tree(entry, dest / entry.name, recursive)
+            continue
+        if not entry.is_file() or (not recursive and entry.suffix not in (".c", ".h")):
+            continue
+        try:
+            os.link(entry, dest / entry.name)
+        except OSError:
+            shutil.copyfile(entry, dest / entry.name)
 
 
 def objects_dir() -> Path:
@@ -85,7 +167,7 @@ def compile_sample(src: Path) -> CompiledObject:
     clang = toolchain.clang()
     version = toolchain.clang_version(clang)
     flags = compile_flags(src)
-    base = _digest([b"kptrdoc-compile-1", str(src).encode(), source_bytes,
+    base = _digest([b"kptrdoc-compile-2", str(src).encode(), source_bytes,
                     version.encode(), "\0".join(flags).encode()])  # fmt: skip
     cache = objects_dir()
     manifest = cache / f"{base}.deps.json"
@@ -134,14 +216,27 @@ def _lookup(manifest: Path, base: str, cache: Path) -> tuple[str, tuple[Path, ..
 def _compile(
     src: Path, clang: Path, version: str, flags: list[str], base: str, cache: Path, manifest: Path
 ) -> CompiledObject:
-    with tempfile.TemporaryDirectory(prefix="compile-", dir=cache) as tmp:
-        obj = Path(tmp) / "out.o"
-        depfile = Path(tmp) / "out.d"
-        cmd = [str(clang), *flags, "-MD", "-MF", str(depfile), "-c", str(src), "-o", str(obj)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    where = inputs(src)
+    with _staged(where) as stage:
+        real = {stage / name: path for name, path in where.staged().items()}
+        to_stage = {str(path): str(staged) for staged, path in real.items()}
+        staged_flags = [to_stage.get(f, f) for f in flags] + [
+            f"-ffile-prefix-map={stage}={STAGE_ROOT}",
+            f"-fdebug-compilation-dir={STAGE_ROOT}",
+        ]
+        staged_src = stage / "samples" / src.parent.name / src.name
+        obj = stage / "out.o"
+        depfile = stage / "out.d"
+        cmd = [str(clang), *staged_flags, "-MD", "-MF", str(depfile), "-c", str(staged_src),
+               "-o", str(obj)]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=stage)
+        stderr = proc.stderr
+        for staged, path in sorted(real.items(), key=lambda kv: -len(str(kv[0]))):
+            stderr = stderr.replace(str(staged), str(path))
         if proc.returncode != 0:
-            raise CompileError(src, proc.stderr.strip() or f"clang exited {proc.returncode}")
-        deps = [d for d in _parse_depfile(depfile.read_text()) if d != src]
+            raise CompileError(src, stderr.strip() or f"clang exited {proc.returncode}")
+        deps = [_unstage(d, real) for d in _parse_depfile(depfile.read_text(), stage)]
+        deps = [d for d in deps if d != src]
         key = _full_key(base, deps)
         if key is None:
             raise CompileError(src, "a header changed or vanished while compiling; run again")
@@ -149,10 +244,18 @@ def _compile(
         os.replace(obj, final)
         _write_atomic(manifest, json.dumps({
             "source": str(src), "deps": [str(d) for d in deps],
-            "diagnostics": proc.stderr.strip(),
+            "diagnostics": stderr.strip(),
         }, indent=1))  # fmt: skip
     return CompiledObject(src, final, key, False, version, tuple(flags), tuple(deps),
-                          proc.stderr.strip())  # fmt: skip
+                          stderr.strip())  # fmt: skip
+
+
+def _unstage(path: Path, real: dict[Path, Path]) -> Path:
+    """The real file behind a staged path (the dependency cache keys on real headers)."""
+    for staged, original in real.items():
+        if path.is_relative_to(staged):
+            return original / path.relative_to(staged)
+    return path
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -162,7 +265,7 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _parse_depfile(text: str) -> list[Path]:
+def _parse_depfile(text: str, cwd: Path | None = None) -> list[Path]:
     """The prerequisites of a Makefile rule as clang's ``-MD`` writes it."""
     text = text.replace("\\\n", " ")
     _, _, prereqs = text.partition(": ")
@@ -186,5 +289,6 @@ def _parse_depfile(text: str) -> list[Path]:
         words.append(current)
     seen: dict[Path, None] = {}
     for word in words:
-        seen.setdefault(Path(word).resolve(), None)
+        path = Path(word) if cwd is None else cwd / word
+        seen.setdefault(Path(os.path.normpath(path)), None)
     return list(seen)

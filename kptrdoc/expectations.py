@@ -1,14 +1,43 @@
-"""The annotation contract of ``kptrdoc.h``, read back from BTF decl tags.
+"""The annotation contract of ``kptrdoc.h``: one reader, one resolver, one check.
 
 Every annotation a sample puts on a program (``__success``, ``__failure``,
 ``__failure_on``, ``__msg``, ``__msg_on``, ``__description``, ``__run``) is a
 ``kptrdoc:``-prefixed ``btf_decl_tag`` on the program's FUNC. This module is
-the one reader of those tags: the pytest plugin, the object model, the
-matrix and the site all go through :func:`parse_tags`.
+the one place that gives them meaning, for the pytest plugin, the object
+model, the kernel matrix and the site alike:
+
+- :func:`parse_tags` reads the tags into an :class:`Expectation`;
+- :meth:`Expectation.resolve` says what they ask of one kernel
+  (:class:`Resolved`: ``__failure_on`` and ``__msg_on`` applied);
+- :func:`outcome` turns what the loader saw into one :class:`Outcome`;
+- :func:`check` compares the two and says how it counts (:class:`Status`).
+
+How each outcome counts:
+
+=====================  =====================================================
+outcome                counts
+=====================  =====================================================
+loaded                 meets ``__success`` (without ``__run``)
+ran                    meets ``__success`` with ``__run``: the run was checked
+did not run            fails a ``__run``
+rejected               meets ``__failure`` when every ``__msg`` is in the log
+missing feature        libbpf refused before the verifier: the kernel lacks a
+                       kfunc, helper, map or program type. Not applicable
+                       below the floor; a failure at or above it
+refused by policy      EPERM and an empty log (fentry/lsm on some hosts): not
+                       verified here, never a pass
+attach refused         loaded, but the kernel cannot attach it: not run here
+not applicable         the kernel is below the sample's floor
+=====================  =====================================================
+
+A flipped verdict always fails. A message that is not in the log fails on a
+kernel build that the committed record of the matrix holds; on any other
+build it is *drift*: reported, and failing only in strict mode.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from kptrdoc.kernel_range import KernelRange, RangeError, split_ranged_tag
@@ -61,39 +90,226 @@ class Expectation:
             return f"__run({self.run!r}): unknown trigger (known: {', '.join(run_triggers())})"
         return ""
 
-    def on_kernel(self, version: tuple[int, ...]) -> Expectation:
-        """What is expected on a kernel of upstream ``version``: ``__failure_on``
-        resolved to ``__failure`` or ``__success``, the ``__msg_on`` of the ranges
+    @property
+    def verdict(self) -> str | None:
+        """``success`` or ``failure`` (``__failure_on`` counts as a mistake), ``None``
+        when neither or more than one was given."""
+        failure = self.failure or bool(self.failure_ranges)
+        if self.success == failure:
+            return None
+        return "failure" if failure else "success"
+
+    @property
+    def conflicting(self) -> bool:
+        return sum((self.success, self.failure, bool(self.failure_ranges))) > 1
+
+    def resolve(self, version: tuple[int, ...]) -> Resolved:
+        """What is asked of a kernel of upstream ``version``: ``__failure_on``
+        resolved to a failure or a success, and the ``__msg_on`` of the ranges
         holding ``version`` in place of the plain ``__msg`` (when there are any).
         Call only when :meth:`problem` is empty."""
         failure = self.failure
-        success = self.success
         if self.failure_ranges:
-            failure = any(KernelRange.parse(r).contains(version) for r in self.failure_ranges)
-            success = not failure
-        specific = tuple(t for r, t in self.kernel_msgs if KernelRange.parse(r).contains(version))
+            failure = any(_holds(r, version) for r in self.failure_ranges)
+        specific = tuple(t for r, t in self.kernel_msgs if _holds(r, version))
         msgs = (specific or self.msgs) if failure else ()
-        return Expectation(success, failure, msgs, self.description, self.run, self.unknown,
-                           self.runs, self.kernel_msgs, self.failure_ranges)  # fmt: skip
+        return Resolved(
+            verdict="failure" if failure else "success",
+            msgs=msgs,
+            run=None if failure else self.run,
+            ranged=bool(self.failure_ranges),
+        )
 
-    def describe(self) -> str:
+    def describe(self, version: tuple[int, ...]) -> str:
+        """The annotations as they apply on a kernel of ``version``, in words."""
         ranged = "".join(f'__failure_on("{r}") ' for r in self.failure_ranges)
         if ranged:
             ranged = ranged.rstrip() + " on this kernel means "
-        return ranged + self._describe()
+        return ranged + self.resolve(version).describe()
 
-    def _describe(self) -> str:
-        if self.success:
+
+def _holds(spec: str, version: tuple[int, ...]) -> bool:
+    try:
+        return KernelRange.parse(spec).contains(version)
+    except RangeError:
+        return False
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The annotations of one program as they apply to one kernel."""
+
+    verdict: str
+    """``success`` or ``failure``."""
+    msgs: tuple[str, ...] = ()
+    run: str | None = None
+    ranged: bool = False
+    """Whether it came from ``__failure_on`` (a kernel outside the range must load it)."""
+
+    def describe(self) -> str:
+        if self.verdict == "success":
             text = "__success (the verifier accepts it)"
             if self.run:
                 text += f", __run({self.run!r}) (it runs when triggered)"
             return text
-        if self.failure:
-            msgs = "".join(f' __msg("{m}")' for m in self.msgs)
-            return f"__failure{msgs} (the verifier rejects it" + (
-                ", the log says so in this order)" if self.msgs else ")"
-            )
-        return "nothing"
+        msgs = "".join(f' __msg("{m}")' for m in self.msgs)
+        return f"__failure{msgs} (the verifier rejects it" + (
+            ", the log says so in this order)" if self.msgs else ")"
+        )
+
+
+class Outcome(enum.Enum):
+    """What happened to one program on one kernel."""
+
+    LOADED = "loaded"
+    RAN = "ran"
+    DID_NOT_RUN = "did-not-run"
+    REJECTED = "rejected"
+    MISSING_FEATURE = "missing-feature"
+    REFUSED_BY_POLICY = "refused-by-policy"
+    ATTACH_REFUSED = "attach-refused"
+    NOT_APPLICABLE = "not-applicable"
+    NO_VERDICT = "no-verdict"
+    """The kernel did not boot or the loader failed: nothing is known."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def loaded(self) -> bool:
+        return self in (Outcome.LOADED, Outcome.RAN, Outcome.DID_NOT_RUN, Outcome.ATTACH_REFUSED)
+
+
+_LABELS = {
+    Outcome.LOADED: "loaded",
+    Outcome.RAN: "loaded, attached and run",
+    Outcome.DID_NOT_RUN: "loaded but did not run",
+    Outcome.REJECTED: "rejected by the verifier",
+    Outcome.MISSING_FEATURE: "refused before the verifier: the kernel lacks what it uses",
+    Outcome.REFUSED_BY_POLICY: "program type refused by this kernel's policy",
+    Outcome.ATTACH_REFUSED: "loaded, but this kernel refused to attach it",
+    Outcome.NOT_APPLICABLE: "not applicable: below the sample's floor",
+    Outcome.NO_VERDICT: "no verdict",
+}
+
+# the loader's verdict strings (kptrdoc.loader), as stored in results and the record
+LOADER_LOADED = "loaded"
+LOADER_REJECTED = "rejected"
+LOADER_FAILED_BEFORE_VERIFIER = "failed-before-verifier"
+LOADER_REFUSED_PROGRAM_TYPE = "refused-program-type"
+_EPERM = (1, 13)  # EPERM, EACCES
+
+
+def outcome(verdict: str, errno: int = 0, run_error: str = "", ran: bool | None = None) -> Outcome:
+    """The one outcome for what the loader reported.
+
+    ``verdict`` is the loader's (``loaded``, ``rejected``, ...); ``errno`` the
+    load's error; ``ran`` whether a ``__run`` program's run count went up
+    (``None``: it was not asked to run), ``run_error`` why it could not run.
+    """
+    if verdict == LOADER_LOADED:
+        if ran is None and not run_error:
+            return Outcome.LOADED
+        if run_error.startswith("attach failed"):
+            return Outcome.ATTACH_REFUSED
+        return Outcome.RAN if ran and not run_error else Outcome.DID_NOT_RUN
+    if verdict == LOADER_REJECTED:
+        return Outcome.REJECTED
+    if verdict == LOADER_REFUSED_PROGRAM_TYPE:
+        # EPERM with an empty log is a policy; EINVAL/EOPNOTSUPP: no such program type
+        return Outcome.REFUSED_BY_POLICY if errno in _EPERM else Outcome.MISSING_FEATURE
+    if verdict == LOADER_FAILED_BEFORE_VERIFIER:
+        return Outcome.MISSING_FEATURE
+    return Outcome.NO_VERDICT
+
+
+class Status(enum.Enum):
+    """How an outcome stands against the annotations on one kernel."""
+
+    AS_EXPECTED = "as expected"
+    DRIFT = "message drift"
+    """Right verdict, a ``__msg`` not in the log, on a build the record has not seen."""
+    MSG_DIFFERS = "message differs"
+    """Right verdict, a ``__msg`` not in the log, on a recorded build."""
+    FLIPPED = "verdict flipped"
+    DID_NOT_RUN = "did not run"
+    MISSING_ABOVE_FLOOR = "refused before the verifier at or above the floor"
+    UNVERIFIED = "not verified here"
+    """Refused by policy, attach refused, or below the floor: counts neither way."""
+    NO_VERDICT = "no verdict"
+
+    @property
+    def fails(self) -> bool:
+        """Whether this status fails a check (drift only in strict mode)."""
+        return self in (
+            Status.MSG_DIFFERS, Status.FLIPPED, Status.DID_NOT_RUN, Status.MISSING_ABOVE_FLOOR,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Checked:
+    status: Status
+    detail: str = ""
+    """What differs: the missing ``__msg``, the outcome against the verdict."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.AS_EXPECTED
+
+
+def msgs_missing(log: str, msgs: tuple[str, ...] | list[str]) -> str | None:
+    """The first message not found in ``log`` after the previous one's match, or ``None``."""
+    position = 0
+    for msg in msgs:
+        found = log.find(msg, position)
+        if found < 0:
+            return msg
+        position = found + len(msg)
+    return None
+
+
+def check(
+    expect: Resolved,
+    got: Outcome,
+    log: str = "",
+    *,
+    recorded: bool,
+    below_floor: bool = False,
+) -> Checked:
+    """How ``got`` (with its verifier ``log``) stands against ``expect``.
+
+    ``recorded``: the kernel build is in the committed record, so a missing
+    ``__msg`` fails there; elsewhere it is drift. ``below_floor``: the kernel is
+    older than the sample's floor, where nothing counts against it.
+    """
+    if got is Outcome.NO_VERDICT:
+        return Checked(Status.NO_VERDICT, got.label)
+    if got in (Outcome.REFUSED_BY_POLICY, Outcome.ATTACH_REFUSED, Outcome.NOT_APPLICABLE):
+        return Checked(Status.UNVERIFIED, got.label)
+    if got is Outcome.MISSING_FEATURE:
+        if below_floor:
+            return Checked(Status.UNVERIFIED, got.label)
+        return Checked(Status.MISSING_ABOVE_FLOOR, got.label)
+    if expect.verdict == "success":
+        if got is Outcome.REJECTED:
+            status = Status.UNVERIFIED if below_floor else Status.FLIPPED
+            return Checked(status, "rejected by the verifier, expected to load")
+        if got is Outcome.DID_NOT_RUN:
+            return Checked(Status.DID_NOT_RUN, got.label)
+        if expect.run and got is not Outcome.RAN:
+            return Checked(Status.DID_NOT_RUN, f"__run({expect.run!r}) was not run")
+        return Checked(Status.AS_EXPECTED)
+    if got is not Outcome.REJECTED:
+        status = Status.UNVERIFIED if below_floor else Status.FLIPPED
+        return Checked(status, "loaded, expected a rejection by the verifier")
+    missing = msgs_missing(log, expect.msgs)
+    if missing is None:
+        return Checked(Status.AS_EXPECTED)
+    if below_floor:
+        return Checked(Status.UNVERIFIED, f'__msg("{missing}") is not in the log (below the floor)')
+    status = Status.MSG_DIFFERS if recorded else Status.DRIFT
+    return Checked(status, f'__msg("{missing}") is not in the verifier log (in order)')
 
 
 def parse_tags(tags: list[str]) -> Expectation:

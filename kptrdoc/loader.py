@@ -63,6 +63,9 @@ _STATS_RE = re.compile(
 # 7.x adds a line before that one, with the count per subprogram:
 # "insns processed 11+1" (main program, then each global subprogram)
 _INSNS_LINE_RE = re.compile(r"^insns processed (?P<parts>\d+(?:\+\d+)*)\s*$", re.M)
+# 7.3 prints one line per subprogram instead:
+# "subprog 0 (inner_map_unchecked) main insns_self 13 insns_total 13 stack 8"
+_SUBPROG_STATS_RE = re.compile(r"^subprog \d+ \(\S*\) .*\binsns_self \d+")
 
 
 class LoaderError(KptrdocError):
@@ -480,8 +483,25 @@ def _is_stats_line(line: str) -> bool:
     return (
         bool(_STATS_RE.search(line))
         or bool(_INSNS_LINE_RE.match(line.strip()))
+        or bool(_SUBPROG_STATS_RE.match(line.strip()))
+        or bool(re.match(r"processed \d+ insns \(limit \d+\)", line.strip()))
         or line.startswith(("verification time", "stack depth"))
     )
+
+
+def verifier_message(log: str) -> str:
+    """The verifier's own last word: the last log line that is not a statistics line.
+
+    Since 7.3 a rejection may be followed by a structured report
+    (``Verification failed: ...``, ``Reason:``, ``At:``, source context); the
+    message is then the last line before that report.
+    """
+    lines = [ln.strip() for ln in log.strip().splitlines()]
+    report = next((i for i, ln in enumerate(lines) if ln.startswith("Verification failed:")), None)
+    if report is not None:
+        lines = lines[:report]
+    lines = [ln for ln in lines if ln and not _is_stats_line(ln)]
+    return lines[-1] if lines else ""
 
 
 def _classify(
@@ -493,8 +513,7 @@ def _classify(
     attempted = any("BPF program load failed" in s or "failed to load program" in s for s in said)
     name = errno_mod.errorcode.get(err, str(err))
     if log.strip():
-        lines = [ln for ln in log.strip().splitlines() if not _is_stats_line(ln)]
-        last = lines[-1] if lines else log.strip().splitlines()[-1]
+        last = verifier_message(log) or log.strip().splitlines()[-1]
         return REJECTED, f"verifier: {last.strip()}"
     refusals = (errno_mod.EPERM, errno_mod.EINVAL, errno_mod.EOPNOTSUPP, ENOTSUPP)
     if attempted and err in refusals:

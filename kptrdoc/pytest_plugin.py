@@ -18,26 +18,40 @@ the verdict with the expectation:
 - none or several of ``__success``/``__failure``/``__failure_on``, a bad
   range, or an unknown ``kptrdoc:`` tag: the item is an error.
 
-Ranges (:mod:`kptrdoc.kernel_range`) are read against the upstream version
-of ``uname -r`` of the running kernel.
+The rule is :func:`kptrdoc.expectations.check`, the same for the matrix and
+the site. Ranges (:mod:`kptrdoc.kernel_range`) are read against the upstream
+version of ``uname -r`` of the running kernel; the matrix record (the first
+``matrix.lock.json`` above the sample) says whether this kernel *build* was
+measured (its BTF hash) and where the sample's floor is:
 
-A kernel that refuses the program type outright (empty log, EPERM/EINVAL)
-gives an xfail with the reason, never a pass. Without BTF or ``bpf()``
-permission the items skip; with ``CI=true`` or ``--kptrdoc-require-kernel``
-they fail instead.
+- a flipped verdict fails;
+- a ``__msg`` missing from the log fails on a recorded build, and is *drift*
+  on any other: listed in the summary, failing only with ``--strict-messages``;
+- a program type the kernel refuses by policy (EPERM, empty log), a program
+  it cannot attach, and a kernel below the floor give an xfail with the
+  reason, never a pass. Under ``CI=true`` that needs the program to have met
+  its annotation on a recorded kernel, else it fails.
+
+Without BTF or ``bpf()`` permission the items skip; with ``CI=true`` or
+``--kptrdoc-require-kernel`` they fail instead.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from kptrdoc.errors import KptrdocError
-from kptrdoc.expectations import Expectation, parse_tags
+from kptrdoc.expectations import Expectation, Status, check, outcome
 from kptrdoc.kernel_range import host_version
+
+if TYPE_CHECKING:
+    from kptrdoc.matrix.record import Record
 
 LOG_TAIL_LINES = 20
 
@@ -50,13 +64,58 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="fail (instead of skip) BPF sample items when the kernel cannot load programs",
     )
+    group.addoption(
+        "--strict-messages",
+        action="store_true",
+        default=False,
+        help="fail on message drift: a __msg missing from the log of a kernel build that the "
+        "matrix record does not hold (by default drift is only listed)",
+    )
 
 
 _COUNTS = pytest.StashKey[dict[str, int]]()
+_HOST = pytest.StashKey["HostKernel"]()
+_RECORDS = pytest.StashKey[dict[Path, "Record"]]()
+DRIFT_PROPERTY = "kptrdoc_drift"
+
+
+@dataclass(frozen=True)
+class HostKernel:
+    """The running kernel, as the checks need it."""
+
+    version: tuple[int, ...]
+    btf_sha256: str
+    pinned_libbpf: bool
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_COUNTS] = {"compiled": 0, "cached": 0}
+    config.stash[_RECORDS] = {}
+
+
+def _host(config: pytest.Config) -> HostKernel:
+    if _HOST not in config.stash:
+        from kptrdoc import toolchain
+        from kptrdoc.matrix.kernels import host_btf_sha256
+
+        try:
+            pinned = toolchain.libbpf().version == toolchain.PINNED_LIBBPF
+        except KptrdocError:
+            pinned = False
+        config.stash[_HOST] = HostKernel(host_version(), host_btf_sha256(), pinned)
+    return config.stash[_HOST]
+
+
+def _record(config: pytest.Config, sample: Path) -> Record:
+    """The matrix record that holds ``sample`` (an empty one when there is none)."""
+    from kptrdoc.matrix.record import Record, find_record
+
+    path = find_record(sample.parent)
+    key = path or Path("/nonexistent") / "matrix.lock.json"
+    records = config.stash[_RECORDS]
+    if key not in records:
+        records[key] = Record.load(path) if path else Record(key)
+    return records[key]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -66,6 +125,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             f"kptrdoc: {counts['compiled']} sample object(s) compiled, "
             f"{counts['cached']} reused from the cache"
         )
+    drifted = [
+        (report.nodeid, value)
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in getattr(report, "user_properties", [])
+        if name == DRIFT_PROPERTY
+    ]
+    if drifted:
+        terminalreporter.write_sep("-", f"kptrdoc: message drift ({len(drifted)})")
+        terminalreporter.write_line(
+            "this kernel build is not in the matrix record; these programs got the right "
+            "verdict with another message (--strict-messages fails them):"
+        )
+        for nodeid, text in drifted:
+            terminalreporter.write_line(f"  {nodeid}: {text}")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -80,39 +153,26 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 def read_expectations(obj_path: Path, programs: list[str]) -> dict[str, Expectation]:
-    """Each program's expectations, from the decl tags on its BTF FUNC."""
-    from kptrdoc.btf import parse_btf
-    from kptrdoc.btf.types import Kind
-    from kptrdoc.elf import ElfObject
+    """Each program's annotations, from the decl tags on its BTF FUNC (via the object model)."""
+    from kptrdoc.objects import load_object
 
-    elf = ElfObject.open(obj_path)
-    data = elf.section_data(".BTF")
-    if not data:
-        raise KptrdocError(f"{obj_path}: no .BTF section (was it compiled with -g?)")
-    spec = parse_btf(data)
-    out: dict[str, Expectation] = {}
-    for name in programs:
-        funcs = [t for t in spec.by_name(name) if t.kind == Kind.FUNC]
-        tags = [tag.name for func in funcs for tag in spec.decl_tags_of(func.id)
-                if tag.component_idx == -1]  # fmt: skip
-        out[name] = parse_tags(tags)
-    return out
+    found = {p.name: p.expect for p in load_object(obj_path).programs}
+    return {name: found.get(name, Expectation()) for name in programs}
 
 
 # --------------------------------------------------------------------------
 # Kernel access, decided once per process
 # --------------------------------------------------------------------------
 
-_ACCESS: str | None = None
+_ACCESS = pytest.StashKey[str]()
 
 
-def _kernel_problem() -> str:
-    global _ACCESS
-    if _ACCESS is None:
+def _kernel_problem(config: pytest.Config) -> str:
+    if _ACCESS not in config.stash:
         from kptrdoc.loader import kernel_access
 
-        _ACCESS = kernel_access()
-    return _ACCESS
+        config.stash[_ACCESS] = kernel_access()
+    return config.stash[_ACCESS]
 
 
 def _require_kernel(config: pytest.Config) -> bool:
@@ -149,16 +209,19 @@ class BpfSourceFile(pytest.File):
             )
             return
         except KptrdocError as exc:  # toolchain missing: like a kernel without BTF
-            yield BrokenSampleItem.from_parent(self, name="<toolchain>", message=str(exc),
-                                               kind="skip")  # fmt: skip
+            yield BrokenSampleItem.from_parent(
+                self, name="<toolchain>", message=str(exc), kind="skip"
+            )
             return
         self.config.stash[_COUNTS]["cached" if compiled.cached else "compiled"] += 1
         try:
             programs = list_programs(compiled.path)
             expectations = read_expectations(compiled.path, [p.name for p in programs])
+            record = _record(self.config, self.path)
         except ToolchainError as exc:  # the pinned libbpf is missing
-            yield BrokenSampleItem.from_parent(self, name="<toolchain>", message=str(exc),
-                                               kind="skip")  # fmt: skip
+            yield BrokenSampleItem.from_parent(
+                self, name="<toolchain>", message=str(exc), kind="skip"
+            )
             return
         except (KptrdocError, ImportError) as exc:
             yield BrokenSampleItem.from_parent(
@@ -177,6 +240,7 @@ class BpfSourceFile(pytest.File):
                 obj_path=compiled.path,
                 section=program.section,
                 expect=expectations[program.name],
+                record=record,
             )
 
 
@@ -206,56 +270,95 @@ class BpfProgramItem(pytest.Item):
     """One program of a sample, loaded alone into the running kernel."""
 
     def __init__(
-        self, *, obj_path: Path, section: str, expect: Expectation, **kwargs: object
+        self,
+        *,
+        obj_path: Path,
+        section: str,
+        expect: Expectation,
+        record: Record,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.obj_path = obj_path
         self.section = section
         self.expect = expect
+        self.record = record
+        self.sample = record.key(self.path)
         self.result = None
 
     def setup(self) -> None:
         problem = self.expect.problem()
         if problem:
             pytest.fail(f"{self.path}: program {self.name!r}: {problem}", pytrace=False)
-        reason = _kernel_problem()
+        reason = _kernel_problem(self.config)
         if reason:
             _skip_or_fail(self.config, reason)
-        # the running kernel decides which per-kernel expectations apply
-        self.expect = self.expect.on_kernel(host_version())
 
     def runtest(self) -> None:
         from kptrdoc import loader
 
-        result = loader.load_program(self.obj_path, self.name, run=self.expect.run)
+        host = _host(self.config)
+        resolved = self.expect.resolve(host.version)
+        result = loader.load_program(self.obj_path, self.name, run=resolved.run)
         self.result = result
+        run = result.run
+        got = outcome(
+            result.verdict, result.errno, run.error if run else "", run.ran if run else None
+        )
         self.user_properties.append(("verdict", result.verdict))
+        self.user_properties.append(("outcome", got.value))
         self.user_properties.append(("insns_processed", result.insns_processed))
-        if result.verdict == loader.REFUSED_PROGRAM_TYPE:
-            pytest.xfail(result.reason)
-        if self.expect.success:
-            if result.verdict != loader.LOADED:
-                raise HarnessFailure(self._report("it was not loaded"))
-            if self.expect.run and (result.run is None or not result.run.ran):
-                run = result.run
-                got = (run.error or f"run count {run.run_cnt_before} -> {run.run_cnt_after}"
-                       if run else "not run")  # fmt: skip
-                raise HarnessFailure(self._report(f"it did not run when triggered ({got})"))
+        folder = str(Path(self.sample).parent)
+        recorded = host.pinned_libbpf and self.record.holds_build(host.btf_sha256)
+        checked = check(
+            resolved,
+            got,
+            result.log,
+            recorded=recorded,
+            below_floor=self.record.below_floor(folder, host.version),
+        )
+        status = checked.status
+        if status is Status.AS_EXPECTED:
             return
-        if result.verdict != loader.REJECTED:
-            raise HarnessFailure(self._report("the verifier did not reject it"))
-        missing = _first_missing(result.log, self.expect.msgs)
-        if missing is not None:
-            raise HarnessFailure(
-                self._report(f'__msg("{missing}") is not in the verifier log (in order)')
+        if status is Status.DRIFT:
+            said = loader.verifier_message(result.log)
+            if self.config.getoption("strict_messages", default=False):
+                raise HarnessFailure(self._report(f"{checked.detail} (--strict-messages)"))
+            self.user_properties.append((DRIFT_PROPERTY, f"{checked.detail}; it says: {said}"))
+            return
+        if status is Status.UNVERIFIED:
+            why = f"{got.label}: {result.reason or checked.detail}"
+            if _require_kernel(self.config) and not self.record.met_on_a_recorded_kernel(
+                self.sample, self.name, self.expect
+            ):
+                raise HarnessFailure(
+                    self._report(
+                        f"not verifiable here ({got.label}) and it met its annotation on no "
+                        "recorded kernel (CI=true)"
+                    )
+                )
+            pytest.xfail(why)
+        what = {
+            Status.FLIPPED: checked.detail,
+            Status.MSG_DIFFERS: f"{checked.detail}, on a kernel build the record holds",
+            Status.DID_NOT_RUN: f"it did not run when triggered ({checked.detail}"
+            + (
+                f": {run.error or f'run count {run.run_cnt_before} -> {run.run_cnt_after}'}"
+                if run
+                else ""
             )
+            + ")",
+            Status.MISSING_ABOVE_FLOOR: f"{checked.detail} (this kernel is not below the floor)",
+            Status.NO_VERDICT: checked.detail,
+        }.get(status, checked.detail)
+        raise HarnessFailure(self._report(what))
 
     def _report(self, what: str) -> str:
         r = self.result
         lines = [
             f"{self.name}: {what} (verdict: {r.verdict})",
             f"program:  {self.path}::{self.name} ({self.section})",
-            f"expected: {self.expect.describe()}",
+            f"expected: {self.expect.describe(_host(self.config).version)}",
             f"got:      {r.verdict}" + (f" (errno {r.errno})" if r.errno else ""),
             f"problem:  {what}",
         ]
@@ -277,14 +380,3 @@ class BpfProgramItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, self.name
-
-
-def _first_missing(log: str, msgs: tuple[str, ...]) -> str | None:
-    """The first message not found in ``log`` after the previous one's match."""
-    pos = 0
-    for msg in msgs:
-        found = log.find(msg, pos)
-        if found < 0:
-            return msg
-        pos = found + len(msg)
-    return None

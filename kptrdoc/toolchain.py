@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from kptrdoc import debversion
 from kptrdoc.errors import KptrdocError
 
 PINNED_LIBBPF = "1.7.0"
@@ -175,14 +176,66 @@ def header_releases() -> list[HeaderRelease]:
     return sorted(releases, key=lambda r: _version_key(r.version))
 
 
-def vmlinux_btf_path() -> Path:
-    """The kernel BTF that ``vmlinux.h`` is made from (``$KPTRDOC_VMLINUX_BTF`` overrides)."""
-    return Path(os.environ.get("KPTRDOC_VMLINUX_BTF") or VMLINUX_BTF)
+def vmlinux_btf_path(start: Path | None = None) -> Path:
+    """The kernel BTF that ``vmlinux.h`` is made from.
+
+    ``$KPTRDOC_VMLINUX_BTF`` when set; else the BTF of the newest kernel the
+    matrix record pins (the first ``matrix.lock.json`` in ``start``, the
+    current directory or their ``samples/`` folder, or a folder above), which
+    makes every machine compile against the same header; else, in a tree
+    without a record, the running kernel's ``/sys/kernel/btf/vmlinux``.
+    """
+    env = os.environ.get("KPTRDOC_VMLINUX_BTF")
+    if env:
+        return Path(env)
+    record = _find_record(start or Path.cwd())
+    if record is None:
+        return VMLINUX_BTF
+    stat = record.stat()
+    return _pinned_btf(record, stat.st_size, stat.st_mtime_ns)
 
 
-def vmlinux_h() -> Path:
-    """``vmlinux.h`` for the kernel BTF in use, generated once per distinct BTF."""
-    source = vmlinux_btf_path()
+def _find_record(start: Path) -> Path | None:
+    from kptrdoc.matrix.record import find_record
+
+    start = start if start.is_dir() else start.parent
+    return find_record(start) or (find_record(start / "samples") if (start / "samples").is_dir()
+                                  else None)  # fmt: skip
+
+
+@functools.cache
+def _pinned_btf(record_path: Path, size: int, mtime_ns: int) -> Path:
+    """The BTF file of the kernel the record pins ``vmlinux.h`` to, extracted once."""
+    from kptrdoc.matrix.kernels import KernelError, btf_file, fetch
+    from kptrdoc.matrix.record import Record
+
+    record = Record.load(record_path)
+    wanted = record.toolchain.vmlinux_btf
+    if not wanted:  # a record that pins no vmlinux.h
+        return VMLINUX_BTF
+    kernel = next((k for k in record.kernels if k.btf_sha256 == wanted), None)
+    if kernel is None:
+        raise ToolchainError(
+            f"{record_path}: vmlinux_btf {wanted[:16] or '(none)'} is the BTF of none of the "
+            "recorded kernels: re-record ('python -m kptrdoc.matrix --record')"
+        )
+    try:
+        image = fetch(kernel.suite, kernel.packages)
+        path = btf_file(image)
+    except KernelError as exc:
+        raise ToolchainError(f"vmlinux.h: the pinned kernel {kernel.id}: {exc}") from None
+    if image.btf_sha256 != wanted:
+        raise ToolchainError(
+            f"vmlinux.h: the BTF of {kernel.id} ({image.vmlinuz}) is not the one the record "
+            f"pins ({wanted[:16]}...)"
+        )
+    return path
+
+
+def vmlinux_h(start: Path | None = None) -> Path:
+    """``vmlinux.h`` for the kernel BTF in use (:func:`vmlinux_btf_path`), generated once
+    per distinct BTF by kptrdoc's own C renderer, so it is the same on every machine."""
+    source = vmlinux_btf_path(start)
     try:
         stat = source.stat()
     except OSError as exc:
@@ -191,20 +244,16 @@ def vmlinux_h() -> Path:
     target = cache_dir() / "vmlinux" / digest / "vmlinux.h"
     if target.exists():
         return target
-    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
-    if not Path(bpftool).exists():
-        raise ToolchainError("bpftool not found: install it with 'apt-get install bpftool'")
+    from kptrdoc.btf import BTFError, load_btf
+    from kptrdoc.btf.cformat import CRenderOptions, render_c
+
+    try:
+        text = render_c(load_btf(source), options=CRenderOptions(header_guard=True))
+    except BTFError as exc:
+        raise ToolchainError(f"{source}: cannot make vmlinux.h from it: {exc}") from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        [bpftool, "btf", "dump", "file", str(source), "format", "c"],
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        first = proc.stderr.decode(errors="replace").strip().splitlines()[:1]
-        raise ToolchainError(f"{source}: bpftool could not dump it as C: {' '.join(first)}")
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(proc.stdout)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
     tmp.replace(target)
     return target
 
@@ -274,18 +323,40 @@ def _system_mirror() -> str:
 class IsolatedApt:
     """apt-get with its own sources, lists and cache under kptrdoc's cache directory."""
 
-    SUITES = ("bookworm", "trixie", "sid")
+    SUITES = ("bookworm", "trixie", "trixie-backports", "sid")
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        mirror: str | None = None,
+        suites: tuple[str, ...] | None = None,
+        trusted: bool = False,
+    ) -> None:
+        """``mirror``, ``suites`` and ``trusted`` (an unsigned local archive) are for tests."""
         self.root = root
         for sub in ("lists/partial", "archives/partial", "etc/preferences.d", "etc/apt.conf.d"):
             (root / sub).mkdir(parents=True, exist_ok=True)
-        mirror = _system_mirror()
+        mirror = mirror or _system_mirror()
+        option = "[trusted=yes] " if trusted else ""
         lines = []
-        for suite in self.SUITES:
-            lines.append(f"deb {mirror} {suite} main")
-            lines.append(f"deb-src {mirror} {suite} main")
-        (root / "etc" / "sources.list").write_text("\n".join(lines) + "\n")
+        for suite in suites or self.SUITES:
+            lines.append(f"deb {option}{mirror} {suite} main")
+            lines.append(f"deb-src {option}{mirror} {suite} main")
+        self.sources = "\n".join(lines) + "\n"
+        path = root / "etc" / "sources.list"
+        if not path.exists() or path.read_text() != self.sources:
+            path.write_text(self.sources)
+
+    @property
+    def _stamp(self) -> Path:
+        return self.root / "lists" / ".kptrdoc-sources"
+
+    def stale(self) -> bool:
+        """Whether the index was never updated for the current sources (a suite was added)."""
+        try:
+            return self._stamp.read_text() != self.sources
+        except OSError:
+            return True
 
     def _options(self) -> list[str]:
         r = self.root
@@ -328,6 +399,7 @@ class IsolatedApt:
             raise ToolchainError(
                 f"apt-get update failed ({reason.strip()}): is the Debian archive reachable?"
             )
+        self._stamp.write_text(self.sources)
 
     def versions(self, package: str, suite: str, source: bool = False) -> list[str]:
         """Versions of a binary (or source) package in one suite, newest first."""
@@ -344,7 +416,7 @@ class IsolatedApt:
                 and f" {suite}/" in cells[2]
             ):
                 versions.add(cells[1])
-        return sorted(versions, key=_debian_version_key, reverse=True)
+        return sorted(versions, key=debversion.sort_key, reverse=True)
 
     def fields(self, package: str, version: str) -> dict[str, str]:
         """The control fields (``Depends``, ``Size``, ...) of one version of a binary package."""
@@ -363,11 +435,6 @@ class IsolatedApt:
                 key, value = line.split(":", 1)
                 result[key] = value.strip()
         return result
-
-
-def _debian_version_key(version: str) -> tuple:
-    upstream = version.split(":", 1)[-1].split("-", 1)[0]
-    return (_version_key(upstream), version)
 
 
 def _upstream(version: str) -> str:
@@ -469,7 +536,7 @@ def setup() -> None:
     if have_libbpf and have_headers >= set(HEADER_SUITES):
         return
     apt = IsolatedApt(cache_dir() / "apt")
-    _log("updating the isolated apt index (bookworm, trixie, sid)")
+    _log(f"updating the isolated apt index ({', '.join(apt.SUITES)})")
     apt.update()
     setup_libbpf(apt, manifest)
     setup_old_headers(apt, manifest)

@@ -6,7 +6,7 @@
   the ELF symbols its ``weak`` / ``visibility("hidden")`` marks, each with its
   BTF ``VAR``/``FUNC`` and linkage (:class:`EmitPlan` says which apply);
 - members of ``.maps`` definitions that map-definition macros declare (``__uint``);
-- the ``kptrdoc:`` expectations and the extern kfuncs, when the object model
+- the extern kfuncs, when the object model
   is not there to give them.
 """
 
@@ -267,32 +267,6 @@ def symbol_uses(spec: Any, symbols: list[Any], plan: EmitPlan, sample: str) -> l
         view = _symbol_view(symbol, entry)
         uses.append(TagUse(symbol.name, "", steps, sample, view="symbol", symbol=view))
     return uses
-
-
-def expectations_from_btf(spec: Any) -> dict[str, dict]:
-    """``kptrdoc:`` decl tags per program function, read with kptrdoc's BTF reader."""
-    from kptrdoc.btf import Func
-
-    out: dict[str, dict] = {}
-    for t in spec:
-        if not isinstance(t, Func):
-            continue
-        entry: dict = {"verdict": "", "msgs": [], "description": "", "runs": []}
-        for tag in spec.decl_tags_of(t.id, -1):
-            text = tag.name
-            if not text.startswith("kptrdoc:"):
-                continue
-            body = text[len("kptrdoc:") :]
-            if body in ("success", "failure"):
-                entry["verdict"] = body
-            elif body.startswith("msg="):
-                entry["msgs"].append(body[4:])
-            elif body.startswith("description="):
-                entry["description"] = body[len("description=") :]
-            elif body.startswith("run="):
-                entry["runs"].append(body[4:])
-        out[t.name] = entry
-    return out
 
 
 def externs_from_btf(spec: Any, source: str) -> list[tuple[str, str]]:

@@ -27,12 +27,12 @@ from typing import Any
 
 from kptrdoc import headers, toolchain
 from kptrdoc.errors import KptrdocError
+from kptrdoc.expectations import Expectation, Resolved, Status, check, outcome
 from kptrdoc.handler.cache import SampleEvidence, cache_enabled, cache_path, read_cache, write_cache
 from kptrdoc.handler.chains import (
     EmitPlan,
     decl_tag_uses,
     definition_emits,
-    expectations_from_btf,
     externs_from_btf,
     map_member_uses,
     member_names_used,
@@ -66,7 +66,7 @@ from kptrdoc.handler.sources import (
     msgs_in_order,
     usage_names,
 )
-from kptrdoc.kernel_range import host_version, in_range
+from kptrdoc.kernel_range import host_version
 
 
 class CollectError(KptrdocError):
@@ -180,21 +180,28 @@ def sample_evidence(
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
     names = names or [macro]
-    cache = cache_path(obj.key, repr(names), plan, opts.load) if cache_enabled() else None
+    context = RecordContext.for_folder(path.parent)
+    key = repr(names) + repr(context)
+    cache = cache_path(obj.key, key, plan, opts.load) if cache_enabled() else None
     if cache is not None:
         found = read_cache(cache)
         if found is not None and found.view.source == path.read_text(errors="replace"):
             return found
-    evidence = _collect_sample(path, obj, names, opts, plan)
+    evidence = _collect_sample(path, obj, names, opts, plan, context)
     if cache is not None and not evidence.problems:
         write_cache(cache, evidence)
     return evidence
 
 
 def _collect_sample(
-    path: Path, obj: Any, names: list[str], opts: CollectOptions, plan: EmitPlan
+    path: Path,
+    obj: Any,
+    names: list[str],
+    opts: CollectOptions,
+    plan: EmitPlan,
+    context: RecordContext,
 ) -> SampleEvidence:
-    from kptrdoc.loader import list_programs, load_program, run_triggers
+    from kptrdoc.loader import list_programs, load_program
 
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
@@ -232,34 +239,23 @@ def _collect_sample(
         for ext in model.externs:
             evidence.externs.append(ExternView(ext.name, ext.kind, ext.signature, [path.name]))
 
-    expectations = expectations_from_btf(spec)
+    annotations: dict[str, Expectation] = {}
     if model is not None:
-        host = host_version()
-        for prog in model.programs:
-            e = prog.expect
-            # the build machine's messages: its __msg_on, if a range holds it, else __msg
-            on_host = [text for rng, text in e.kernel_msgs if in_range(host, rng)]
-            expectations[prog.name] = {
-                "verdict": e.verdict or "",
-                "msgs": on_host or list(e.msgs),
-                "description": e.description or "",
-                "runs": list(e.runs),
-            }
+        annotations = {prog.name: prog.expect for prog in model.programs}
+    host = host_version()
     for info in list_programs(obj.path):
-        expect = expectations.get(
-            info.name, {"verdict": "", "msgs": [], "description": "", "runs": []}
-        )
-        trigger = next((r for r in expect.get("runs", []) if r in run_triggers()), None)
-        if expect["verdict"] != "success":
-            trigger = None
+        expect = annotations.get(info.name, Expectation())
+        resolved = expect.resolve(host) if not expect.problem() else None
+        trigger = resolved.run if resolved else None
         text, first = function_source(source, info.name)
         prog = ProgramView(
             name=info.name,
             section=info.section,
             sample=path.name,
-            expect=expect["verdict"],
-            description=expect["description"],
-            msgs=list(expect["msgs"]),
+            expect=expect.verdict or "",
+            description=expect.description,
+            # the build machine's messages: its __msg_on, if a range holds it, else __msg
+            msgs=list(resolved.msgs if resolved and resolved.msgs else expect.msgs),
             source=text,
             first_line=first,
         )
@@ -270,7 +266,7 @@ def _collect_sample(
                 evidence.problems.append(f"{rel}: {info.name} was not loaded: {exc}")
                 result = None
             if result is not None:
-                prog.verifier = _verifier(result, clang, prog)
+                prog.verifier = _verifier(result, clang, resolved, context)
                 if prog.expect == "failure" and text:
                     line = log_source_line(result.log, path.name)
                     if line is not None and first <= line < first + len(text.splitlines()):
@@ -313,10 +309,21 @@ def _now() -> _dt.datetime:
     return _dt.datetime.now(_dt.UTC)
 
 
-def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
-    expected = {"success": "loaded", "failure": "rejected"}.get(prog.expect)
-    missing = msgs_in_order(prog.msgs, result.log) if prog.expect == "failure" else []
+def _verifier(
+    result: Any, clang: str, resolved: Resolved | None, context: RecordContext
+) -> VerifierRun:
+    """The host's run of one program, checked by the one rule (:func:`check`)."""
     run = getattr(result, "run", None)
+    got = outcome(result.verdict, result.errno, run.error if run else "", run.ran if run else None)
+    status = Status.NO_VERDICT
+    detail = "the annotations cannot be checked"
+    missing: list[str] = []
+    if resolved is not None:
+        checked = check(resolved, got, result.log, recorded=context.recorded_build,
+                        below_floor=context.below_floor)  # fmt: skip
+        status, detail = checked.status, checked.detail
+        if resolved.verdict == "failure":
+            missing = msgs_in_order(list(resolved.msgs), result.log)
     return VerifierRun(
         verdict=result.verdict,
         kernel_release=result.kernel_release,
@@ -325,14 +332,46 @@ def _verifier(result: Any, clang: str, prog: ProgramView) -> VerifierRun:
         insns_processed=result.insns_processed,
         log=result.log,
         reason=result.reason,
-        matches_expectation=(expected is None or result.verdict == expected)
-        and not missing
-        and (run is None or run.ran),
+        outcome=got.value,
+        status=status.value,
+        status_detail=detail,
+        matches_expectation=status in (Status.AS_EXPECTED, Status.DRIFT, Status.UNVERIFIED),
         missing_msgs=missing,
         run_trigger=run.trigger if run is not None else "",
         run_counts=(run.run_cnt_before, run.run_cnt_after) if run is not None else None,
         run_error=run.error if run is not None else "",
     )
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What the matrix record says about the build machine's kernel for one page."""
+
+    recorded_build: bool = False
+    """The host's kernel build (its BTF hash) is one the record measured."""
+    below_floor: bool = False
+
+    @classmethod
+    def for_folder(cls, folder: Path) -> RecordContext:
+        from kptrdoc.matrix.kernels import host_btf_sha256
+        from kptrdoc.matrix.record import Record, find_record
+
+        path = find_record(folder)
+        if path is None:
+            return cls()
+        record = Record.load(path)
+        pinned = _libbpf_version() == toolchain.PINNED_LIBBPF
+        return cls(
+            recorded_build=pinned and record.holds_build(host_btf_sha256()),
+            below_floor=record.below_floor(record.key(folder), host_version()),
+        )
+
+
+def _libbpf_version() -> str:
+    try:
+        return toolchain.libbpf().version
+    except KptrdocError:
+        return ""
 
 
 def _helper_declared(name: str) -> bool:
@@ -366,46 +405,38 @@ def _related(names: list[str], samples_dir: Path, identifier: str) -> list[Relat
     return links
 
 
-def _matrix(macro: str, objects: dict[Path, str], page: MacroPage) -> KernelMatrix | None:
-    """The matrix facts recorded for the page's objects (``kptrdoc.matrix.page_facts``)."""
-    try:
-        from kptrdoc.matrix import page_facts
+def _matrix(
+    macro: str, objects: dict[Path, str], page: MacroPage, folder: Path
+) -> KernelMatrix | None:
+    """The page's kernel facts, from the committed matrix record (nothing is booted)."""
+    from kptrdoc.matrix import page_facts
+    from kptrdoc.matrix.record import find_record
 
-        facts = page_facts(macro, list(objects), objects)
-    except ImportError:
-        return None
+    try:
+        facts = page_facts(macro, objects, find_record(folder))
     except KptrdocError as exc:
         page.problems.append(f"kernel matrix: {exc}")
         return None
     matrix = KernelMatrix(
-        statement=str(facts.get("statement", "")),
-        minimum=facts.get("minimum"),
-        kernels=[
-            KernelColumn(str(k["id"]), str(k.get("label") or k.get("name")), str(k.get("release")))
-            for k in facts.get("kernels", [])
-        ],
-        missing=[str(m) for m in facts.get("missing", [])],
-        problems=[str(p) for p in facts.get("problems", [])],
+        statement=facts.statement,
+        minimum=facts.floor,
+        kernels=[KernelColumn(k.id, k.label, k.release, k.build) for k in facts.kernels],
+        missing=list(facts.missing),
+        problems=list(facts.problems),
+        not_measured=list(facts.not_measured),
     )
-    for row in facts.get("rows", []):
+    for row in facts.rows:
         cells = {
-            str(kid): KernelCell(
-                verdict=str(c.get("verdict", "")),
-                short=str(c.get("short", "")),
-                reason=str(c.get("reason", "") or ""),
-                kernel_release=str(c.get("kernel_release", "") or ""),
-                status=str(c.get("status", "") or ""),
+            kid: KernelCell(
+                verdict=c.outcome,
+                short=c.short,
+                reason=c.detail,
+                kernel_release=next((k.release for k in facts.kernels if k.id == kid), ""),
+                status=c.status,
             )
-            for kid, c in (row.get("cells") or {}).items()
+            for kid, c in row.cells.items()
         }
-        matrix.rows.append(
-            KernelRow(
-                sample=str(row.get("source", "")),
-                program=str(row.get("program", "")),
-                expect=str(row.get("expect") or ""),
-                cells=cells,
-            )
-        )
+        matrix.rows.append(KernelRow(row.sample, row.program, row.expect, cells))
     return matrix
 
 
@@ -472,7 +503,7 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     page.maps.sort(key=lambda m: m.sample not in examples)
     if opts.matrix:
         objects = {Path(e): f"{identifier}/{Path(v.path).name}" for e, v in objects_seen}
-        page.matrix = _matrix(front.macro, objects, page)
+        page.matrix = _matrix(front.macro, objects, page, folder)
     page.related = _related(front.related, opts.samples_dir, identifier)
     clang = next((p.verifier.clang_version for s in page.samples for p in s.programs
                   if p.verifier), "")  # fmt: skip

@@ -172,7 +172,13 @@ class VerifierRun:
     insns_processed: int | None
     log: str
     reason: str = ""
+    outcome: str = ""
+    """A :class:`kptrdoc.expectations.Outcome` value."""
+    status: str = ""
+    """A :class:`kptrdoc.expectations.Status` value: how the outcome stands."""
+    status_detail: str = ""
     matches_expectation: bool = True
+    """As annotated, drifted (another build's wording) or not verifiable here: not a failure."""
     missing_msgs: list[str] = field(default_factory=list)
     run_trigger: str = ""
     """The ``__run`` trigger the program was attached to and fired with ("" when not run)."""
@@ -275,6 +281,8 @@ class KernelColumn:
     id: str
     label: str
     release: str
+    build: str = ""
+    """The first digits of the sha256 of the kernel's BTF: which build of the release."""
 
 
 @dataclass
@@ -287,6 +295,8 @@ class KernelMatrix:
     rows: list[KernelRow] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    not_measured: list[str] = field(default_factory=list)
+    """Programs the record does not hold yet (``sample: program``)."""
 
 
 @dataclass

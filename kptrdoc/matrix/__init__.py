@@ -3,9 +3,12 @@
 - :func:`run_matrix` (``kptrdoc.matrix.run``): boot each kernel once under QEMU
   (the host kernel runs directly), load every program of every object with
   our loader, cache the verdicts by (object sha256, kernel id);
-- :func:`page_facts`: a macro page's table and "needs Linux ≥ X" statement,
-  from the recorded results only (no VM, no network: for site builds);
-- ``python -m kptrdoc.matrix``: compile every sample, run, print the tables.
+- :mod:`kptrdoc.matrix.record`: the committed record (``samples/matrix.lock.json``)
+  that pins the kernels and holds what each program did on each;
+- :func:`page_facts`: a macro page's table and measured floor, from the
+  record alone (no VM, no network: for site builds);
+- ``python -m kptrdoc.matrix``: compile every sample, run, check against the
+  record (``--record`` writes it).
 
 Imports are lazy: the guest side (``kptrdoc.matrix.guest``) must stay
 standard-library only.
@@ -13,6 +16,7 @@ standard-library only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,33 +33,145 @@ def run_matrix(objects, kernels=None, **options) -> Matrix:
     return run.run_matrix(objects, kernels, **options)
 
 
-def page_facts(
-    macro: str, objects: list[Path], sources: dict[Path, str] | None = None, store=None
-) -> dict:
-    """The compatibility facts of one macro page, as last recorded by ``make matrix``.
+@dataclass(frozen=True)
+class PageCell:
+    outcome: str
+    """An :class:`kptrdoc.expectations.Outcome` value."""
+    status: str
+    """A :class:`kptrdoc.expectations.Status` value."""
+    short: str
+    """``✓`` or the decisive message."""
+    detail: str = ""
 
-    ``objects`` are the compiled samples of the macro's folder. The result has
-    ``statement`` (e.g. "needs Linux ≥ 6.12 of the kernels tested"),
-    ``minimum``, ``kernels`` (columns, oldest first), ``rows`` (one per program,
-    with ``cells`` per kernel id: ``verdict``, ``short`` = ✓ or the short
-    reason, ``kernel_release``), ``missing`` (kfuncs and types older kernels
-    lack, by name) and ``problems``. ``store`` defaults to the cache's
-    results file. With nothing recorded, ``kernels`` and
-    ``rows`` are empty and ``statement`` says the matrix has not run.
+
+@dataclass(frozen=True)
+class PageRow:
+    sample: str
+    program: str
+    expect: str
+    """``success``, ``failure`` or ``""``."""
+    cells: dict[str, PageCell] = field(default_factory=dict)
+    """Kernel id -> cell; empty when the record has not measured the program yet."""
+    failure_ranges: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageKernel:
+    id: str
+    label: str
+    release: str
+    build: str
+    """The first digits of the sha256 of the kernel's BTF."""
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """A macro page's kernel facts, from the committed record alone (nothing is booted)."""
+
+    macro: str
+    statement: str
+    floor: str | None = None
+    """The measured floor (``6.12``): the oldest recorded kernel that loads every example."""
+    kernels: tuple[PageKernel, ...] = ()
+    rows: tuple[PageRow, ...] = ()
+    missing: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    not_measured: tuple[str, ...] = ()
+    """Programs the record does not hold yet (``sample: program``)."""
+
+
+def page_facts(macro: str, objects: dict[Path, str], record_path: Path | None) -> PageFacts:
+    """The compatibility facts of one macro page, from the committed record.
+
+    ``objects`` maps each compiled sample of the page to its record key
+    (``__kptr/kptr.bpf.c``); ``record_path`` is the record file (``None``: no
+    record, every program is "not measured yet").
     """
-    from kptrdoc.matrix import report
-    from kptrdoc.matrix.run import from_store
+    from kptrdoc.expectations import Outcome, check
+    from kptrdoc.matrix.record import Record
+    from kptrdoc.objects import load_object
 
-    matrix = from_store(objects, sources, store)
-    if not matrix.cells:
-        return {
-            "macro": macro,
-            "statement": "the kernel matrix has not run for these samples ('make matrix')",
-            "minimum": None,
-            "kernels": [],
-            "missing": [],
-            "problems": [],
-            "rows": [],
-        }
-    reports = report.by_macro(matrix, {ref.sha256: macro for ref in matrix.objects})
-    return report.macro_json(reports[0])
+    record = Record.load(record_path) if record_path else None
+    rows: list[PageRow] = []
+    not_measured: list[str] = []
+    problems: list[str] = []
+    missing: list[str] = []
+    folder = ""
+    for obj, sample in objects.items():
+        folder = str(Path(sample).parent)
+        for program in load_object(obj).programs:
+            expect = program.expect
+            entry = record.program(sample, program.name) if record else None
+            if entry is None:
+                not_measured.append(f"{sample}: {program.name}")
+                rows.append(
+                    PageRow(
+                        sample,
+                        program.name,
+                        expect.verdict or "",
+                        failure_ranges=expect.failure_ranges,
+                    )
+                )
+                continue
+            assert record is not None
+            cells: dict[str, PageCell] = {}
+            for kernel in record.kernels:
+                cell = entry.cells.get(kernel.id)
+                if cell is None:
+                    continue
+                got = check(
+                    expect.resolve(kernel.upstream),
+                    cell.outcome,
+                    cell.log_text,
+                    recorded=True,
+                    below_floor=record.below_floor(folder, kernel.upstream),
+                )
+                short = "✓" if cell.outcome.loaded else (cell.message or cell.outcome.label)
+                cells[kernel.id] = PageCell(
+                    cell.outcome.value, got.status.value, short[:160], got.detail
+                )
+                if got.status.fails:
+                    problems.append(
+                        f"{sample}: {program.name} on {kernel.label}: "
+                        f"{got.status.value}: {got.detail}"
+                    )
+                if cell.outcome is Outcome.MISSING_FEATURE:
+                    line = f"{cell.message} on {kernel.label}"
+                    if line not in missing:
+                        missing.append(line)
+            rows.append(
+                PageRow(sample, program.name, expect.verdict or "", cells, expect.failure_ranges)
+            )
+    if record is None or record.empty:
+        return PageFacts(
+            macro,
+            "the kernel matrix has not been recorded for these samples "
+            "('python -m kptrdoc.matrix --record')",
+            rows=tuple(rows),
+            not_measured=tuple(not_measured),
+        )
+    floor = record.floor(folder)
+    kernels = tuple(
+        PageKernel(k.id, k.label, k.release, k.btf_sha256[:12])
+        for k in sorted(record.kernels, key=lambda k: k.upstream)
+    )
+    if not any(r.expect == "success" for r in rows):
+        statement = "no __success program: no floor to measure"
+    elif floor is None:
+        statement = "the examples load on none of the recorded kernels"
+    else:
+        statement = (
+            f"loads from Linux {'.'.join(map(str, floor.upstream[:2]))} on, of the "
+            "recorded kernels (a measured floor, not a cited requirement)"
+        )
+    floor_text = ".".join(map(str, floor.upstream[:2])) if floor else None
+    return PageFacts(
+        macro,
+        statement,
+        floor_text,
+        kernels,
+        tuple(rows),
+        tuple(missing),
+        tuple(problems),
+        tuple(not_measured),
+    )

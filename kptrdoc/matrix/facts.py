@@ -1,237 +1,201 @@
-"""What a macro page states from the matrix: the table, the minimum kernel, what is missing.
+"""What the matrix says of each program on each kernel, by the one rule of
+:mod:`kptrdoc.expectations`, and what a macro page states from it.
 
-A ``__success`` program that does not load on an older kernel is not a
-failure: it is the compatibility fact the page shows. The minimum kernel is
-the oldest kernel from which every ``__success`` program loads on all newer
-kernels tested. Cells that say nothing about the kernel's BPF support (a
-kernel that did not boot, a program type the kernel refuses before
-verification, a loader error) neither count for nor against it.
+A cell is checked with :func:`kptrdoc.expectations.check`: messages are
+strict on a build the committed record holds and drift elsewhere; below the
+page's floor nothing counts against a sample. The floor is measured from the
+record (the oldest recorded kernel from which every ``__success`` program of
+the page loads on all newer recorded kernels) until the facts file cites one.
 
-Per-kernel expectations: a decl tag ``kptrdoc:msg@RANGE=TEXT`` (RANGE such
-as ``<6.13``, ``>=6.13`` or ``6.12``, see :mod:`kptrdoc.kernel_range`) states
-a verifier message for the kernels in RANGE only; on those kernels it
-replaces the plain ``__msg``s. ``kptrdoc:failure@RANGE`` (``__failure_on``)
-marks a mistake that the kernels in RANGE reject (checked as ``__failure``)
-and the others accept: there it must load, and a verifier rejection is a
-problem.
+On the pinned kernels a live run must also agree with the record: another
+outcome there means the record is out of date (``--record``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from kptrdoc.expectations import parse_tags
-from kptrdoc.kernel_range import KernelRange, RangeError
+from kptrdoc.expectations import Checked, Expectation, Outcome, Status, check, outcome
 from kptrdoc.matrix import results as res
 from kptrdoc.matrix.kernels import Kernel
+from kptrdoc.matrix.record import Record, RecordedKernel
 
-UNKNOWN = (res.REFUSED_PROGRAM_TYPE, res.NO_BOOT, res.LOADER_ERROR)
-VERIFIED = (res.LOADED, res.REJECTED)
-"""Verdicts that mean a kernel's verifier ran on the program."""
+NOT_RECORDED = "not in the record"
+NOT_AS_RECORDED = "not as recorded"
 
-OK = "as expected"
-INCOMPATIBLE = "not on this kernel"
-MSG_DIFFERS = "message differs"
-UNEXPECTED_LOAD = "loaded, expected a rejection"
-UNEXPECTED_REJECT = "rejected, expected to load on this kernel"
-NO_VERDICT = "no verdict"
-DID_NOT_RUN = "loaded but did not run"
+
+def cell_outcome(cell: res.Cell) -> Outcome:
+    """The outcome of a live cell (the loader's verdict, errno and run)."""
+    run = cell.result.get("run")
+    ran: bool | None = None
+    run_error = ""
+    if isinstance(run, dict):
+        run_error = str(run.get("error") or "")
+        ran = int(run.get("run_cnt_after") or 0) > int(run.get("run_cnt_before") or 0)
+    return outcome(cell.verdict, int(cell.result.get("errno") or 0), run_error, ran)
 
 
 @dataclass(frozen=True)
-class Expectation:
-    """What the sample says a program must do (from its ``kptrdoc:`` decl tags)."""
+class CellCheck:
+    """One live cell, checked."""
 
-    verdict: str | None
-    """``success``, ``failure`` or ``None``."""
-    msgs: tuple[str, ...] = ()
-    kernel_msgs: tuple[tuple[str, str], ...] = ()
-    """``(RANGE, TEXT)`` pairs from ``kptrdoc:msg@RANGE=TEXT`` tags."""
-    description: str | None = None
-    failure_ranges: tuple[str, ...] = ()
-    """RANGEs from ``kptrdoc:failure@RANGE`` tags; ``verdict`` is then ``failure``."""
+    outcome: Outcome
+    checked: Checked
+    recorded: str = ""
+    """``not in the record`` / ``not as recorded: ...`` on a pinned kernel, else ""."""
 
-    @classmethod
-    def from_tags(cls, tags: Sequence[str]) -> Expectation:
-        annotations = parse_tags(list(tags))
-        failure = annotations.failure or bool(annotations.failure_ranges)
-        verdicts = {v for v, on in (("success", annotations.success), ("failure", failure)) if on}
-        verdict = verdicts.pop() if len(verdicts) == 1 else None
-        description = annotations.description or None
-        return cls(
-            verdict, annotations.msgs, annotations.kernel_msgs, description,
-            annotations.failure_ranges,
-        )  # fmt: skip
-
-    def msgs_for(self, kernel: Kernel) -> tuple[str, ...]:
-        specific = tuple(text for spec, text in self.kernel_msgs if in_range(kernel, spec))
-        return specific or self.msgs
-
-    def verdict_on(self, kernel: Kernel) -> str | None:
-        """``success``/``failure`` on this kernel: ``__failure_on`` resolved by its ranges."""
-        if self.failure_ranges:
-            rejected = any(in_range(kernel, spec) for spec in self.failure_ranges)
-            return "failure" if rejected else "success"
-        return self.verdict
-
-
-def in_range(kernel: Kernel, spec: str) -> bool:
-    """Whether ``kernel`` is in ``spec``: ``<6.13``, ``<=6.12``, ``>=7``, ``>6.1``, ``6.12``.
-
-    A malformed range holds no kernel.
-    """
-    try:
-        return KernelRange.parse(spec).contains(kernel.upstream)
-    except RangeError:
-        return False
-
-
-def msgs_match(log: str, msgs: Sequence[str]) -> str | None:
-    """``None`` when every message occurs in ``log`` in order, else the first one missing."""
-    position = 0
-    for msg in msgs:
-        found = log.find(msg, position)
-        if found < 0:
-            return msg
-        position = found + len(msg)
-    return None
-
-
-def check(cell: res.Cell, expect: Expectation, kernel: Kernel) -> str:
-    """How a cell stands against the program's expectation on this kernel."""
-    if cell.verdict in UNKNOWN:
-        return NO_VERDICT
-    verdict = expect.verdict_on(kernel)
-    if verdict == "success":
-        if cell.loaded and res.did_not_run(cell.result):
-            return DID_NOT_RUN
-        if cell.loaded:
-            return OK
-        # a mistake that this kernel accepts (outside its __failure_on range) must load here
-        if expect.failure_ranges and cell.verdict == res.REJECTED:
-            return UNEXPECTED_REJECT
-        return INCOMPATIBLE
-    if verdict == "failure":
-        if cell.loaded:
-            return UNEXPECTED_LOAD
-        if cell.verdict != res.REJECTED:
-            return INCOMPATIBLE
-        missing = msgs_match(str(cell.result.get("log") or ""), expect.msgs_for(kernel))
-        return OK if missing is None else MSG_DIFFERS
-    return NO_VERDICT
+    @property
+    def fails(self) -> bool:
+        return self.checked.status.fails or bool(self.recorded)
 
 
 @dataclass(frozen=True)
 class Row:
-    source: str
+    sample: str
+    """The record's key: ``__kptr/mistakes.bpf.c``."""
     program: str
     expect: Expectation
     cells: dict[str, res.Cell] = field(default_factory=dict)
-    """Kernel id -> cell."""
+    """Kernel id -> live cell."""
+
+
+@dataclass
+class KernelCount:
+    kernel: Kernel
+    recorded_build: bool
+    as_recorded: int = 0
+    drifted: int = 0
+    not_applicable: int = 0
+    problems: int = 0
+    no_verdict: int = 0
+
+    def line(self) -> str:
+        build = "recorded build" if self.recorded_build else "build"
+        parts = [
+            f"{self.as_recorded} as recorded"
+            if self.recorded_build
+            else f"{self.as_recorded} as annotated",
+            f"{self.drifted} drifted",
+            f"{self.not_applicable} not applicable",
+        ]
+        if self.no_verdict:
+            parts.append(f"{self.no_verdict} without a verdict")
+        if self.problems:
+            parts.append(f"{self.problems} problem(s)")
+        return (
+            f"{self.kernel.label} Linux {self.kernel.release} ({build} "
+            f"{self.kernel.build or '?'}): " + ", ".join(parts)
+        )
 
 
 @dataclass(frozen=True)
-class Compatibility:
-    """One macro's compatibility facts over the kernels tested."""
+class Checker:
+    """Checks live cells against the annotations and the record."""
 
-    kernels: list[Kernel]
-    rows: list[Row]
-    minimum: Kernel | None
-    missing: list[str]
-    """What older kernels lack, by name (``kfunc bpf_cpumask_copy missing on 6.1``)."""
+    record: Record
+    strict: bool = False
+    """Drift fails too (``--strict-messages``)."""
+    pinned_toolchain: bool = True
+    """False when libbpf is not the pinned release: no build counts as recorded."""
 
-    @property
-    def statement(self) -> str:
-        if not any(row.expect.verdict == "success" for row in self.rows):
-            return "no __success program: no minimum kernel to state"
-        if self.minimum is None:
-            return "the __success programs load on none of the kernels tested"
-        return f"needs Linux ≥ {version_label(self.minimum)} of the kernels tested"
+    def recorded_build(self, kernel: Kernel) -> bool:
+        return (
+            self.pinned_toolchain and kernel.pinned and self.record.holds_build(kernel.btf_sha256)
+        )
 
-    def supported(self, kernel: Kernel) -> bool:
-        """Whether the macro works on ``kernel``: it is the minimum kernel or newer.
+    def cell(self, row: Row, kernel: Kernel, cell: res.Cell) -> CellCheck:
+        got = cell_outcome(cell)
+        folder = Path(row.sample).parent.as_posix()
+        checked = check(
+            row.expect.resolve(kernel.upstream),
+            got,
+            str(cell.result.get("log") or ""),
+            recorded=self.recorded_build(kernel),
+            below_floor=self.record.below_floor(folder, kernel.upstream),
+        )
+        against = ""
+        pinned = self.record.kernel(kernel.id)
+        if pinned is not None and kernel.pinned and got is not Outcome.NO_VERDICT:
+            entry = self.record.program(row.sample, row.program)
+            was = entry.cells.get(kernel.id) if entry else None
+            if was is None:
+                against = NOT_RECORDED
+            elif was.outcome is not got:
+                against = f"{NOT_AS_RECORDED}: the record says {was.outcome.value}, now {got.value}"
+        return CellCheck(got, checked, against)
 
-        With no ``__success`` program every kernel counts; with one that loads
-        nowhere, none does.
-        """
-        if not any(row.expect.verdict == "success" for row in self.rows):
-            return True
-        return self.minimum is not None and kernel.upstream >= self.minimum.upstream
-
-    def problems(self) -> list[str]:
-        """Cells that contradict a sample's own expectations on a kernel the macro works on.
-
-        Below the minimum kernel a ``__failure`` program may load or fail differently:
-        that kernel does not support the macro, which the table already shows.
-        """
-        out = []
-        by_id = {k.id: k for k in self.kernels}
-        for row in self.rows:
-            for kernel_id, cell in row.cells.items():
-                if not self.supported(by_id[kernel_id]):
+    def problems(self, rows: Sequence[Row], kernels: Sequence[Kernel]) -> list[str]:
+        """Every cell that fails, and programs no kernel could verify."""
+        out: list[str] = []
+        for row in rows:
+            verified = False
+            for kernel in kernels:
+                cell = row.cells.get(kernel.id)
+                if cell is None:
                     continue
-                status = check(cell, row.expect, by_id[kernel_id])
-                if status in (UNEXPECTED_LOAD, UNEXPECTED_REJECT, MSG_DIFFERS, DID_NOT_RUN):
-                    label = by_id[kernel_id].label
-                    out.append(f"{row.source}: {row.program} on {label}: {status} ({cell.short})")
-            refused = [c for c in row.cells.values() if c.verdict == res.REFUSED_PROGRAM_TYPE]
-            verified = [c for c in row.cells.values() if c.verdict in VERIFIED]
-            if refused and not verified:
-                # a program type some kernel refuses outright must be verified on another
+                result = self.cell(row, kernel, cell)
+                name = f"{row.sample}: {row.program} on {kernel.label}"
+                status = result.checked.status
+                if status.fails or (self.strict and status is Status.DRIFT):
+                    out.append(f"{name}: {status.value}: {result.checked.detail}")
+                if result.recorded:
+                    out.append(f"{name}: {result.recorded} (python -m kptrdoc.matrix --record)")
+                verified = verified or status is Status.AS_EXPECTED
+            if not verified and not self.record.met_on_a_recorded_kernel(
+                row.sample, row.program, row.expect
+            ):
                 out.append(
-                    f"{row.source}: {row.program}: refused before verification on every "
-                    "kernel tested, so no kernel verified it"
+                    f"{row.sample}: {row.program}: met its annotation on no kernel "
+                    "(it must verify as annotated on at least one)"
                 )
         return out
 
-
-def version_label(kernel: Kernel) -> str:
-    return ".".join(str(n) for n in kernel.upstream[:2])
-
-
-def _state(cell: res.Cell | None) -> str:
-    if cell is None or cell.verdict in UNKNOWN:
-        return "unknown"
-    return "ok" if cell.loaded else "fail"
-
-
-def minimum_kernel(kernels: Sequence[Kernel], rows: Sequence[Row]) -> Kernel | None:
-    """The oldest kernel from which every ``__success`` program loads on all newer ones."""
-    success = [row for row in rows if row.expect.verdict == "success"]
-    if not success:
-        return None
-    minimum = None
-    for kernel in sorted(kernels, key=lambda k: k.upstream, reverse=True):
-        states = {_state(row.cells.get(kernel.id)) for row in success}
-        if "fail" in states:
-            break
-        if states == {"ok"}:
-            minimum = kernel
-    return minimum
+    def counts(self, rows: Sequence[Row], kernels: Sequence[Kernel]) -> list[KernelCount]:
+        out = []
+        for kernel in kernels:
+            count = KernelCount(kernel, self.recorded_build(kernel))
+            for row in rows:
+                cell = row.cells.get(kernel.id)
+                if cell is None:
+                    continue
+                result = self.cell(row, kernel, cell)
+                status = result.checked.status
+                if result.fails or (self.strict and status is Status.DRIFT):
+                    count.problems += 1
+                elif status is Status.DRIFT:
+                    count.drifted += 1
+                elif status is Status.UNVERIFIED:
+                    count.not_applicable += 1
+                elif status is Status.NO_VERDICT:
+                    count.no_verdict += 1
+                else:
+                    count.as_recorded += 1
+            out.append(count)
+        return out
 
 
-def compatibility(
-    kernels: Sequence[Kernel],
+def rows_of(
     cells: Sequence[res.Cell],
     expectations: Mapping[tuple[str, str], Expectation],
-) -> Compatibility:
-    """Rows in cell order; ``expectations`` maps (object sha256, program) to expectations."""
-    ordered = sorted(kernels, key=lambda k: k.upstream)
+    sample_of: Mapping[str, str],
+) -> list[Row]:
+    """Rows in cell order; ``expectations`` maps (object sha256, program) to the annotations,
+    ``sample_of`` an object's sha256 to its record key."""
     rows: dict[tuple[str, str], Row] = {}
     for cell in cells:
         key = (cell.object, cell.program)
         if key not in rows:
-            expect = expectations.get(key, Expectation(None))
-            rows[key] = Row(cell.source, cell.program, expect)
+            expect = expectations.get(key, Expectation())
+            rows[key] = Row(sample_of.get(cell.object, cell.source), cell.program, expect)
         rows[key].cells[cell.kernel] = cell
-    missing: list[str] = []
-    for kernel in ordered:
-        for row in rows.values():
-            cell = row.cells.get(kernel.id)
-            if cell is not None and cell.verdict == res.FAILED_BEFORE_VERIFIER:
-                line = f"{cell.short} on {kernel.label}"
-                if line not in missing:
-                    missing.append(line)
-    row_list = list(rows.values())
-    return Compatibility(ordered, row_list, minimum_kernel(ordered, row_list), missing)
+    return list(rows.values())
+
+
+def floor_label(kernel: RecordedKernel | Kernel | None) -> str | None:
+    return ".".join(str(n) for n in kernel.upstream[:2]) if kernel else None
+
+
+def version_label(kernel: Kernel) -> str:
+    return ".".join(str(n) for n in kernel.upstream[:2])

@@ -1,88 +1,92 @@
-"""The matrix per macro: expectations read from the objects, a text table, JSON."""
+"""The matrix as text and JSON: per-kernel counts, problems, drift, one table per page."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from kptrdoc.expectations import Expectation, Status
 from kptrdoc.matrix import facts
 from kptrdoc.matrix.run import Matrix, ObjectRef
 
 CELL_WIDTH = 36
 
 
-@dataclass(frozen=True)
-class MacroReport:
-    macro: str
-    """The sample folder's name, e.g. ``__kptr``."""
-    compatibility: facts.Compatibility
-
-
-def expectations(refs: Sequence[ObjectRef]) -> dict[tuple[str, str], facts.Expectation]:
-    """(object sha256, program) -> expectations, read back from each object's BTF decl tags."""
+def expectations(refs: Sequence[ObjectRef]) -> dict[tuple[str, str], Expectation]:
+    """(object sha256, program) -> annotations, read back from each object's BTF decl tags."""
     from kptrdoc.objects import ObjectError, load_object
 
-    out: dict[tuple[str, str], facts.Expectation] = {}
+    out: dict[tuple[str, str], Expectation] = {}
     for ref in refs:
         try:
             programs = load_object(ref.path).programs
         except (ObjectError, OSError):
             continue
         for program in programs:
-            expect = program.expect
-            out[(ref.sha256, program.name)] = facts.Expectation(
-                verdict=None if expect.conflicting else expect.verdict,
-                msgs=tuple(expect.msgs),
-                kernel_msgs=tuple(expect.kernel_msgs),
-                description=expect.description,
-                failure_ranges=tuple(expect.failure_ranges),
-            )
+            out[(ref.sha256, program.name)] = program.expect
     return out
 
 
-def by_macro(matrix: Matrix, macro_of: dict[str, str]) -> list[MacroReport]:
-    """One report per macro; ``macro_of`` maps an object's sha256 to its macro."""
-    expect = expectations(matrix.objects)
-    macros: list[str] = []
-    for ref in matrix.objects:
-        macro = macro_of.get(ref.sha256, ref.source)
-        if macro not in macros:
-            macros.append(macro)
-    reports = []
-    for macro in macros:
-        objs = {r.sha256 for r in matrix.objects if macro_of.get(r.sha256, r.source) == macro}
-        cells = [c for c in matrix.cells if c.object in objs]
-        reports.append(MacroReport(macro, facts.compatibility(matrix.kernels, cells, expect)))
-    return reports
+def rows(matrix: Matrix, sample_of: dict[str, str]) -> list[facts.Row]:
+    """Every (sample, program) row of the matrix; ``sample_of``: object sha256 -> record key."""
+    return facts.rows_of(matrix.cells, expectations(matrix.objects), sample_of)
 
 
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(report: MacroReport) -> str:
-    comp = report.compatibility
-    names = [f"{Path(row.source).name}:{row.program}" for row in comp.rows]
-    first = max([len("program"), *(len(n) for n in names)])
-    header = ["program".ljust(first), *(k.label.ljust(CELL_WIDTH) for k in comp.kernels)]
-    lines = [f"{report.macro}: {comp.statement}", "  ".join(header).rstrip()]
-    for name, row in zip(names, comp.rows, strict=True):
-        cells = []
-        for kernel in comp.kernels:
+def tables(matrix: Matrix, rows_: Sequence[facts.Row], checker: facts.Checker) -> list[str]:
+    """One text table per sample folder."""
+    out = []
+    folders: dict[str, list[facts.Row]] = {}
+    for row in rows_:
+        folders.setdefault(str(Path(row.sample).parent), []).append(row)
+    for folder, members in folders.items():
+        floor = checker.record.floor(folder)
+        names = [f"{Path(r.sample).name}:{r.program}" for r in members]
+        first = max([len("program"), *(len(n) for n in names)])
+        head = ["program".ljust(first), *(k.label.ljust(CELL_WIDTH) for k in matrix.kernels)]
+        lines = [
+            f"{folder}: measured floor {facts.floor_label(floor) or '-'}",
+            "  ".join(head).rstrip(),
+        ]
+        for name, row in zip(names, members, strict=True):
+            cells = []
+            for kernel in matrix.kernels:
+                cell = row.cells.get(kernel.id)
+                text = "-"
+                if cell is not None:
+                    status = checker.cell(row, kernel, cell).checked.status
+                    text = (
+                        cell.short
+                        if status is Status.AS_EXPECTED
+                        else f"{status.value}: {cell.short}"
+                    )
+                cells.append(_fit(text, CELL_WIDTH).ljust(CELL_WIDTH))
+            label = row.expect.verdict or "none"
+            if row.expect.failure_ranges:
+                label = " ".join(f'failure_on("{r}")' for r in row.expect.failure_ranges)
+            lines.append("  ".join([name.ljust(first), *cells]).rstrip() + f"  (__{label})")
+        out.append("\n".join(lines))
+    return out
+
+
+def drift(matrix: Matrix, rows_: Sequence[facts.Row], checker: facts.Checker) -> list[str]:
+    """Each drifted cell: the annotation's message and what that kernel printed instead."""
+    out = []
+    for row in rows_:
+        for kernel in matrix.kernels:
             cell = row.cells.get(kernel.id)
-            cells.append(_fit(cell.short if cell else "-", CELL_WIDTH).ljust(CELL_WIDTH))
-        expect = {"success": "(__success)", "failure": "(__failure)"}.get(
-            row.expect.verdict or "", "(no expectation)"
-        )
-        if row.expect.failure_ranges:
-            expect = "(" + " ".join(f'__failure_on("{r}")' for r in row.expect.failure_ranges) + ")"
-        lines.append("  ".join([name.ljust(first), *cells]).rstrip() + f"  {expect}")
-    for line in comp.missing:
-        lines.append(f"  missing: {line}")
-    for line in comp.problems():
-        lines.append(f"  PROBLEM: {line}")
-    return "\n".join(lines)
+            if cell is None:
+                continue
+            checked = checker.cell(row, kernel, cell).checked
+            if checked.status is Status.DRIFT:
+                out.append(
+                    f"{row.sample}: {row.program} on {kernel.label} (build "
+                    f"{kernel.build or '?'}): {checked.detail}; it says: {cell.short}"
+                )
+    return out
 
 
 def runs_summary(matrix: Matrix) -> list[str]:
@@ -101,43 +105,7 @@ def runs_summary(matrix: Matrix) -> list[str]:
     return lines
 
 
-def macro_json(item: MacroReport) -> dict:
-    """One macro's facts for its page: statement, minimum, missing names, rows of cells."""
-    comp = item.compatibility
-    by_id = {k.id: k for k in comp.kernels}
-    return {
-        "macro": item.macro,
-        "statement": comp.statement,
-        "minimum": facts.version_label(comp.minimum) if comp.minimum else None,
-        "kernels": [
-            {"id": k.id, "name": k.name, "release": k.release, "label": k.label}
-            for k in comp.kernels
-        ],
-        "missing": comp.missing,
-        "problems": comp.problems(),
-        "rows": [
-            {
-                "source": row.source,
-                "program": row.program,
-                "expect": row.expect.verdict,
-                "failure_ranges": list(row.expect.failure_ranges),
-                "cells": {
-                    kid: {
-                        "verdict": c.verdict,
-                        "short": c.short,
-                        "reason": c.reason,
-                        "kernel_release": c.kernel_release,
-                        "status": facts.check(c, row.expect, by_id[kid]),
-                    }
-                    for kid, c in row.cells.items()
-                },
-            }
-            for row in comp.rows
-        ],
-    }
-
-
-def to_json(matrix: Matrix, reports: Sequence[MacroReport]) -> dict:
+def to_json(matrix: Matrix, rows_: Sequence[facts.Row], checker: facts.Checker) -> dict:
     return {
         "kernels": [
             {
@@ -146,11 +114,44 @@ def to_json(matrix: Matrix, reports: Sequence[MacroReport]) -> dict:
                 "release": k.release,
                 "version": k.version,
                 "label": k.label,
+                "btf_sha256": k.btf_sha256,
+                "pinned": k.pinned,
+                "recorded_build": checker.recorded_build(k),
                 "error": run.error if (run := matrix.run_for(k)) else None,
                 "seconds": round(run.seconds, 2) if run else None,
                 "ran": run.ran if run else 0,
             }
             for k in matrix.kernels
         ],
-        "macros": [macro_json(r) for r in reports],
+        "rows": [
+            {
+                "sample": row.sample,
+                "program": row.program,
+                "expect": row.expect.verdict,
+                "cells": {
+                    k.id: {
+                        "outcome": result.outcome.value,
+                        "status": result.checked.status.value,
+                        "detail": result.checked.detail,
+                        "against_record": result.recorded,
+                        "message": row.cells[k.id].short,
+                    }
+                    for k in matrix.kernels
+                    if k.id in row.cells
+                    for result in [checker.cell(row, k, row.cells[k.id])]
+                },
+            }
+            for row in rows_
+        ],
+        "counts": [
+            {
+                "kernel": c.kernel.id,
+                "as_recorded": c.as_recorded,
+                "drifted": c.drifted,
+                "not_applicable": c.not_applicable,
+                "problems": c.problems,
+            }
+            for c in checker.counts(rows_, matrix.kernels)
+        ],
+        "problems": checker.problems(rows_, matrix.kernels),
     }

@@ -32,12 +32,6 @@ NO_BOOT = "kernel-failed-to-boot"
 LOADER_ERROR = "loader-error"
 CHECK = "✓"
 
-_STATS = re.compile(
-    r"^(processed \d+ insns|insns processed \d+|verification time|stack depth|-- END)"
-)
-"""Statistics lines the verifier appends after its verdict (7.x adds ``insns processed``)."""
-
-
 def results_path() -> Path:
     path = toolchain.cache_dir() / "matrix" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,10 +55,10 @@ def runner_fingerprint(libbpf_so: Path) -> str:
 
 
 def verifier_message(log: str) -> str:
-    """The verifier's own last word: the last log line that is not a statistics line."""
-    lines = [ln.strip() for ln in log.strip().splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not _STATS.match(ln)]
-    return lines[-1] if lines else ""
+    """The verifier's own last word (see :func:`kptrdoc.loader.verifier_message`)."""
+    from kptrdoc.loader import verifier_message as last_word
+
+    return last_word(log)
 
 
 _MISSING = (

@@ -27,7 +27,7 @@ from kptrdoc import toolchain
 from kptrdoc.errors import KptrdocError
 from kptrdoc.matrix import results as res
 from kptrdoc.matrix import vm
-from kptrdoc.matrix.kernels import HOST, SUITES, Kernel, resolve
+from kptrdoc.matrix.kernels import HOST, SUITES, Kernel, Package, resolve
 
 DEFAULT_KERNELS = (*SUITES, HOST)
 BOOT_SECONDS = 90.0
@@ -275,46 +275,6 @@ def _run_kernel(
     return KernelRun(kernel, error, seconds, len(todo), console), cells, fresh
 
 
-def from_store(
-    objects: Sequence[Path],
-    sources: Mapping[Path, str] | None = None,
-    store: res.Store | None = None,
-) -> Matrix:
-    """The matrix as last recorded for ``objects``, without booting anything.
-
-    For page builds: every kernel any of the objects was run on appears (of a
-    suite that moved on, only its newest kernel).
-    """
-    refs = object_refs(objects, sources)
-    store = store or res.Store()
-    kernels: dict[str, Kernel] = {}
-    cells: list[res.Cell] = []
-    for ref in refs:
-        for kernel_id, entry in store.entries(ref.sha256).items():
-            info = entry.get("kernel") or {}
-            if not isinstance(info, dict) or "name" not in info:
-                continue
-            kernels.setdefault(
-                kernel_id,
-                Kernel(
-                    name=str(info["name"]),
-                    release=str(info.get("release", "")),
-                    version=str(info.get("version", "")),
-                ),
-            )
-            programs = entry.get("programs") or []
-            cells += res.cells_from_loader(ref.sha256, ref.source, kernel_id, programs, True)
-    newest: dict[str, Kernel] = {}
-    for kernel in kernels.values():  # a suite that moved on: its newest kernel only
-        have = newest.get(kernel.name)
-        if have is None or (kernel.upstream, kernel.version) > (have.upstream, have.version):
-            newest[kernel.name] = kernel
-    keep = {k.id for k in newest.values()}
-    ordered = sorted(newest.values(), key=lambda k: k.upstream)
-    cells = [c for c in cells if c.kernel in keep]
-    return Matrix(kernels=ordered, objects=refs, runs=[], cells=cells)
-
-
 def object_refs(
     objects: Sequence[Path], sources: Mapping[Path, str] | None = None
 ) -> list[ObjectRef]:
@@ -338,12 +298,15 @@ def run_matrix(
     timeout: float | None = None,
     store: res.Store | None = None,
     jobs: int | None = None,
+    pins: dict[str, tuple[Package, ...]] | None = None,
 ) -> Matrix:
     """Load every program of ``objects`` on each kernel; cached cells are not run again.
 
-    ``kernels`` are suite names (``bookworm``, ``trixie``, ``sid``), ``host``, or
-    :class:`Kernel` values. ``timeout`` bounds each boot (default: 90 s plus
-    60 s per object to run). ``sources`` gives display names to objects.
+    ``kernels`` are suite names (``bookworm``, ``trixie``, ``trixie-backports``,
+    ``sid``), ``host``, or :class:`Kernel` values; ``pins`` gives the packages
+    the record pins per suite (a suite without a pin gets its newest kernel).
+    ``timeout`` bounds each boot (default: 90 s plus 60 s per object to run).
+    ``sources`` gives display names to objects.
     """
     refs = object_refs(objects, sources)
     resolved: list[Kernel] = [k for k in kernels if isinstance(k, Kernel)]
@@ -353,7 +316,7 @@ def run_matrix(
         raise MatrixError(
             f"unknown kernel {unknown[0]!r}: expected some of {', '.join(DEFAULT_KERNELS)}"
         )
-    resolved = sorted([*resolved, *resolve(names)], key=lambda k: k.upstream)
+    resolved = sorted([*resolved, *resolve(names, pins)], key=lambda k: k.upstream)
     if any(not k.is_host for k in resolved):
         vm.qemu()
     libbpf_so = _libbpf_so()

@@ -9,7 +9,6 @@ from kptrdoc.objects.load import load_object
 from kptrdoc.objects.model import (
     BpfObject,
     DataSection,
-    Expectations,
     Extern,
     GlobalVar,
     Hole,
@@ -22,13 +21,11 @@ from kptrdoc.objects.model import (
     SourceLine,
     SpecialField,
 )
-from kptrdoc.objects.programs import parse_expectations
 from kptrdoc.objects.sections import ProgramKind, program_kind
 
 __all__ = [
     "BpfObject",
     "DataSection",
-    "Expectations",
     "Extern",
     "GlobalVar",
     "Hole",
@@ -43,6 +40,5 @@ __all__ = [
     "SpecialField",
     "load_object",
     "object_json",
-    "parse_expectations",
     "program_kind",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kptrdoc.expectations import TAG_PREFIX
 from kptrdoc.objects.model import (
     BpfObject,
     DataSection,
@@ -67,9 +68,9 @@ def program_json(p: Program) -> dict:
         "expect": {
             "verdict": p.expect.verdict,
             "msgs": list(p.expect.msgs),
-            "description": p.expect.description,
+            "description": p.expect.description or None,
             "runs": list(p.expect.runs),
-            "unknown": list(p.expect.unknown),
+            "unknown": [TAG_PREFIX + t for t in p.expect.unknown],
             "conflicting": p.expect.conflicting,
             "kernel_msgs": [list(m) for m in p.expect.kernel_msgs],
             "failure_ranges": list(p.expect.failure_ranges),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kptrdoc.errors import KptrdocError
+from kptrdoc.expectations import Expectation
 
 
 class ObjectError(KptrdocError):
@@ -78,20 +79,6 @@ class Layout:
 
 
 @dataclass(frozen=True, slots=True)
-class Expectations:
-    """What a sample program says about itself through ``kptrdoc:`` decl tags."""
-
-    verdict: str | None  # "success", "failure" or None when neither was given
-    msgs: tuple[str, ...] = ()
-    description: str | None = None
-    runs: tuple[str, ...] = ()
-    unknown: tuple[str, ...] = ()  # kptrdoc: tags this reader does not know
-    conflicting: bool = False  # more than one of __success, __failure, __failure_on
-    kernel_msgs: tuple[tuple[str, str], ...] = ()  # (RANGE, TEXT) of each __msg_on
-    failure_ranges: tuple[str, ...] = ()  # RANGE of each __failure_on; verdict is "failure"
-
-
-@dataclass(frozen=True, slots=True)
 class SourceLine:
     insn: int  # instruction index within the program
     file: str
@@ -112,7 +99,7 @@ class Program:
     insns: int
     func_id: int | None  # the BTF FUNC
     decl_tags: tuple[str, ...]
-    expect: Expectations
+    expect: Expectation  # the kptrdoc.h annotations (kptrdoc.expectations)
     lines: tuple[SourceLine, ...] = ()
 
 

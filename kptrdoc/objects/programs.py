@@ -9,37 +9,9 @@ from __future__ import annotations
 
 from kptrdoc.btf.types import Func
 from kptrdoc.elf import ElfObject
-from kptrdoc.expectations import TAG_PREFIX, parse_tags
-from kptrdoc.objects.model import Expectations, Program, SourceLine
+from kptrdoc.expectations import parse_tags
+from kptrdoc.objects.model import Program, SourceLine
 from kptrdoc.objects.sections import program_kind
-
-
-def parse_expectations(tags: list[str] | tuple[str, ...]) -> Expectations:
-    """Read ``kptrdoc:success``, ``kptrdoc:failure``, ``kptrdoc:msg=TEXT``,
-    ``kptrdoc:description=TEXT``, ``kptrdoc:run=TRIGGER`` and the per-kernel
-    ``kptrdoc:msg@RANGE=TEXT`` and ``kptrdoc:failure@RANGE`` (in tag order).
-
-    A program with ``__failure_on`` has the verdict ``failure``: it is a
-    mistake, even if some kernels accept it (``failure_ranges`` says which
-    kernels reject it). A ranged tag with a malformed range is ``unknown``.
-    """
-    annotations = parse_tags(list(tags))
-    ranged_failure = bool(annotations.failure_ranges)
-    verdict = None
-    if annotations.failure or ranged_failure:
-        verdict = "failure"
-    elif annotations.success:
-        verdict = "success"
-    return Expectations(
-        verdict=verdict,
-        msgs=annotations.msgs,
-        description=annotations.description or None,
-        runs=annotations.runs,
-        unknown=tuple(TAG_PREFIX + body for body in annotations.unknown),
-        conflicting=sum((annotations.success, annotations.failure, ranged_failure)) > 1,
-        kernel_msgs=annotations.kernel_msgs,
-        failure_ranges=annotations.failure_ranges,
-    )
 
 
 def _func(spec, name: str) -> Func | None:
@@ -80,7 +52,7 @@ def collect_programs(spec, elf: ElfObject, lines: dict[str, list[SourceLine]]) -
                 insns=count,
                 func_id=func.id if func is not None else None,
                 decl_tags=tags,
-                expect=parse_expectations(tags),
+                expect=parse_tags(list(tags)),
                 lines=own_lines,
             )
         )

@@ -28,6 +28,7 @@ struct {
 
 SEC("tp_btf/task_newtask")
 __failure __msg("R1 type=map_value_or_null expected=map_ptr")
+__msg_on(">=7.3", "R1 type=map_ptr_or_null expected=map_ptr")
 __description("the outer lookup may find an empty slot: check the inner map for NULL before using it")
 int BPF_PROG(inner_map_unchecked, struct task_struct *task, u64 clone_flags)
 {

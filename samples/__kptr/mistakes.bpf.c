@@ -11,7 +11,7 @@
 extern struct bpf_cpumask *bpf_cpumask_create(void) __ksym;
 extern void bpf_cpumask_release(struct bpf_cpumask *cpumask) __ksym;
 
-struct slot {
+struct mask_slot {
 	struct bpf_cpumask __kptr *owned;		/* referenced: only bpf_kptr_xchg */
 	struct bpf_cpumask __kptr_untrusted *seen;	/* unreferenced: plain loads/stores */
 };
@@ -19,11 +19,11 @@ struct slot {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, int);
-	__type(value, struct slot);
+	__type(value, struct mask_slot);
 	__uint(max_entries, 1);
 } slots SEC(".maps");
 
-static struct slot *first_slot(void)
+static struct mask_slot *first_slot(void)
 {
 	int key = 0;
 
@@ -36,7 +36,7 @@ __description("a referenced __kptr field is written only through bpf_kptr_xchg()
 int BPF_PROG(kptr_plain_store, struct task_struct *task, u64 clone_flags)
 {
 	struct bpf_cpumask *mask;
-	struct slot *s;
+	struct mask_slot *s;
 
 	s = first_slot();
 	if (!s)
@@ -54,7 +54,7 @@ __description("the old value bpf_kptr_xchg() hands back is a reference the progr
 int BPF_PROG(kptr_leaked_old_value, struct task_struct *task, u64 clone_flags)
 {
 	struct bpf_cpumask *mask;
-	struct slot *s;
+	struct mask_slot *s;
 
 	s = first_slot();
 	if (!s)
@@ -72,7 +72,7 @@ __description("bpf_kptr_xchg() works on referenced __kptr fields only, not on __
 int BPF_PROG(kptr_xchg_untrusted, struct task_struct *task, u64 clone_flags)
 {
 	struct bpf_cpumask *mask, *old;
-	struct slot *s;
+	struct mask_slot *s;
 
 	s = first_slot();
 	if (!s)
@@ -91,7 +91,7 @@ __failure __msg("kptr access size must be BPF_DW")
 __description("a kptr field is one 8-byte pointer: reading half of it is refused")
 int BPF_PROG(kptr_narrow_load, struct task_struct *task, u64 clone_flags)
 {
-	struct slot *s;
+	struct mask_slot *s;
 
 	s = first_slot();
 	if (!s)

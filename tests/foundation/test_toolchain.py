@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import platform
 import re
@@ -16,6 +17,7 @@ import pytest
 from kptrdoc import toolchain
 
 KPTRDOC = [sys.executable, "-m", "kptrdoc"]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(cmd: list[str], **env: str) -> subprocess.CompletedProcess[str]:
@@ -89,11 +91,26 @@ def test_unreachable_archive_is_one_clear_line(tmp_path: Path) -> None:
     assert "Debian archive reachable" in errors[0]
 
 
+def test_vmlinux_h_comes_from_the_newest_recorded_kernel_not_the_host() -> None:
+    from kptrdoc.matrix.record import Record
+
+    record = Record.load(REPO / "samples" / "matrix.lock.json")
+    newest = max(record.kernels, key=lambda k: k.upstream)
+    assert record.toolchain.vmlinux_btf == newest.btf_sha256
+    source = toolchain.vmlinux_btf_path(REPO)
+    assert source != toolchain.VMLINUX_BTF
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == newest.btf_sha256
+    # bpftool reads the same BTF: the release it names is the recorded one's
+    raw = run(["bpftool", "btf", "dump", "file", str(source)])
+    assert raw.returncode == 0, raw.stderr
+    assert "STRUCT 'task_struct'" in raw.stdout
+    assert "struct task_struct {" in toolchain.vmlinux_h(REPO).read_text()
+
+
 def test_vmlinux_h_is_keyed_by_the_btf_it_came_from(tmp_path: Path, monkeypatch) -> None:
-    default = toolchain.vmlinux_h()
-    assert "struct task_struct {" in default.read_text()
+    default = toolchain.vmlinux_h(REPO)
     copy = tmp_path / "vmlinux"
-    shutil.copyfile(toolchain.VMLINUX_BTF, copy)
+    shutil.copyfile(toolchain.vmlinux_btf_path(REPO), copy)
     monkeypatch.setenv("KPTRDOC_VMLINUX_BTF", str(copy))
     assert toolchain.vmlinux_h() == default
     monkeypatch.setenv("KPTRDOC_VMLINUX_BTF", str(tmp_path / "absent"))
@@ -101,10 +118,14 @@ def test_vmlinux_h_is_keyed_by_the_btf_it_came_from(tmp_path: Path, monkeypatch)
         toolchain.vmlinux_h()
 
 
+def test_a_tree_without_a_record_uses_the_running_kernel(tmp_path: Path) -> None:
+    assert toolchain.vmlinux_btf_path(tmp_path) == toolchain.VMLINUX_BTF
+
+
 def test_unusable_kernel_btf_is_a_toolchain_error(tmp_path: Path, monkeypatch) -> None:
     broken = tmp_path / "vmlinux"
     broken.write_bytes(toolchain.VMLINUX_BTF.read_bytes()[:100])
     monkeypatch.setenv("KPTRDOC_VMLINUX_BTF", str(broken))
     monkeypatch.setenv("KPTRDOC_CACHE", str(tmp_path / "cache"))
-    with pytest.raises(toolchain.ToolchainError, match="bpftool could not dump it"):
+    with pytest.raises(toolchain.ToolchainError, match=r"cannot make vmlinux\.h from it"):
         toolchain.vmlinux_h()

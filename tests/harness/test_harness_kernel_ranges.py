@@ -78,7 +78,7 @@ int msg_on_with_success(struct xdp_md *ctx) {GOOD}
 
 def test_ranges_are_applied_on_the_host_kernel(kernel: None, tmp_path: Path) -> None:
     write_sample(tmp_path, "ranges.bpf.c", CASES)
-    run = run_pytest(str(tmp_path), cwd=tmp_path)
+    run = run_pytest("--strict-messages", str(tmp_path), cwd=tmp_path)
     name = "ranges.bpf.c::"
     assert run.outcomes == {
         name + "msg_on_below_host_is_ignored": "PASSED",
@@ -107,21 +107,21 @@ def test_ranges_are_applied_on_the_host_kernel(kernel: None, tmp_path: Path) -> 
     assert "Traceback" not in run.output
 
 
-def test_on_kernel_resolves_the_annotations() -> None:
+def test_resolve_applies_the_annotations_to_one_kernel() -> None:
     expect = parse_tags(
         ["kptrdoc:failure@<7", "kptrdoc:msg=plain", "kptrdoc:msg@>=7=new", "kptrdoc:msg@6.12=old"]
     )
     assert expect.problem() == ""
     older, host, newer = (
-        expect.on_kernel((6, 12, 1)),
-        expect.on_kernel((6, 18)),
-        expect.on_kernel((7, 2, 13)),
+        expect.resolve((6, 12, 1)),
+        expect.resolve((6, 18)),
+        expect.resolve((7, 2, 13)),
     )
-    assert (older.failure, older.success, older.msgs) == (True, False, ("old",))
-    assert (host.failure, host.success, host.msgs) == (True, False, ("plain",))
-    assert (newer.failure, newer.success, newer.msgs) == (False, True, ())
-    plain = parse_tags(["kptrdoc:failure", "kptrdoc:msg=a"]).on_kernel((7, 2))
-    assert plain.failure and plain.msgs == ("a",)
+    assert (older.verdict, older.msgs, older.ranged) == ("failure", ("old",), True)
+    assert (host.verdict, host.msgs) == ("failure", ("plain",))
+    assert (newer.verdict, newer.msgs) == ("success", ())
+    plain = parse_tags(["kptrdoc:failure", "kptrdoc:msg=a"]).resolve((7, 2))
+    assert plain.verdict == "failure" and plain.msgs == ("a",) and not plain.ranged
 
 
 @pytest.mark.parametrize(

@@ -80,3 +80,35 @@ def test_host_rejection_reason_is_the_verifier_message(kernel: None, tmp_path: P
     assert result.reason == "verifier: R1 offset is outside of the packet"
     assert not loader._is_stats_line(result.reason.removeprefix("verifier: "))
     assert result.insns_processed and result.insns_processed > 0
+
+
+LOG_7_3 = """13: (85) call bpf_map_lookup_elem#1
+R1 type=map_ptr_or_null expected=map_ptr
+
+Verification failed: Call Type Safety: Invalid call argument
+
+Reason:
+  The first argument (R1) to bpf_map_lookup_elem does not satisfy the verifier contract.
+
+At:
+  inner_map_unchecked @ mistakes.bpf.c:39:10
+  >>> 39 |         count = bpf_map_lookup_elem(inner, &pid);
+
+Suggestion:
+  Pass a value with one of the accepted pointer or scalar types for this call.
+
+verification time 2517 usec
+stack depth max 0
+subprog 0 (inner_map_unchecked) main insns_self 13 insns_total 13 stack 8
+processed 13 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+"""
+
+
+def test_the_verifier_message_comes_before_7_3s_structured_report() -> None:
+    # measured on Debian's 7.3.4 (trixie-backports): a report follows the message
+    assert loader.verifier_message(LOG_7_3) == "R1 type=map_ptr_or_null expected=map_ptr"
+    assert loader._is_stats_line(
+        "subprog 0 (inner_map_unchecked) main insns_self 13 insns_total 13 stack 8"
+    )
+    assert loader._is_stats_line("subprog 1 (count_into) global insns_self 1 insns_total 1 stack 0")
+    assert not loader._is_stats_line("subprog 0 is not allowed here")

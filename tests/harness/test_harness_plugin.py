@@ -36,7 +36,7 @@ int both(struct xdp_md *ctx) { return XDP_PASS; }
 
 def test_outcomes_follow_the_expectations(kernel: None, tmp_path: Path) -> None:
     write_sample(tmp_path, "cases.bpf.c", GOOD_AND_BAD)
-    run = run_pytest(str(tmp_path), cwd=tmp_path)
+    run = run_pytest("--strict-messages", str(tmp_path), cwd=tmp_path)
     assert run.outcomes == {
         "cases.bpf.c::accepted": "PASSED",
         "cases.bpf.c::claims_success": "FAILED",
@@ -55,6 +55,57 @@ def test_outcomes_follow_the_expectations(kernel: None, tmp_path: Path) -> None:
     assert '__msg("no verifier ever says this") is not in the verifier log' in run.output
     assert "no __success or __failure annotation" in run.output
     assert "Traceback" not in run.output and "kptrdoc/pytest_plugin.py:" not in run.output
+
+
+def _record_holding(folder: Path, btf_sha256: str) -> None:
+    """A matrix record in ``folder`` whose one kernel is the build with this BTF hash."""
+    from kptrdoc.matrix.record import Record, RecordedKernel
+
+    kernel = RecordedKernel("host-like", "6.18.44-1", "6.18.44", btf_sha256, ())
+    Record(folder / "matrix.lock.json", kernels=(kernel,)).save()
+
+
+MESSAGES = """
+SEC("xdp") __failure __msg("outside of the packet")
+int worded_as_here(struct xdp_md *ctx) { return *(int *)(long)ctx->data; }
+
+SEC("xdp") __failure __msg("no verifier ever says this")
+int worded_elsewhere(struct xdp_md *ctx) { return *(int *)(long)ctx->data; }
+
+SEC("xdp") __failure __msg("no verifier ever says this")
+int loads_anyway(struct xdp_md *ctx) { return XDP_PASS; }
+"""
+
+
+def test_a_message_is_drift_on_an_unrecorded_build_and_strict_on_a_recorded_one(
+    kernel: None, tmp_path: Path
+) -> None:
+    from kptrdoc.matrix.kernels import host_btf_sha256
+
+    write_sample(tmp_path, "msgs.bpf.c", MESSAGES)
+    expected = {
+        "msgs.bpf.c::worded_as_here": "PASSED",
+        "msgs.bpf.c::worded_elsewhere": "PASSED",
+        "msgs.bpf.c::loads_anyway": "FAILED",  # a flipped verdict fails everywhere
+    }
+    run = run_pytest(str(tmp_path), cwd=tmp_path)  # no record: this build is unseen
+    assert run.outcomes == expected, run.output
+    assert "kptrdoc: message drift (1)" in run.output
+    assert 'msgs.bpf.c::worded_elsewhere: __msg("no verifier ever says this")' in run.output
+    assert "it says: R1 offset is outside of the packet" in run.output
+
+    strict = run_pytest("--strict-messages", str(tmp_path), cwd=tmp_path)
+    assert strict.outcomes == {**expected, "msgs.bpf.c::worded_elsewhere": "FAILED"}, strict.output
+
+    _record_holding(tmp_path, "0" * 64)  # a record of another build: still drift
+    assert run_pytest(str(tmp_path), cwd=tmp_path).outcomes == expected
+
+    _record_holding(tmp_path, host_btf_sha256())  # the record holds this very build
+    recorded = run_pytest(str(tmp_path), cwd=tmp_path)
+    assert recorded.outcomes == {**expected, "msgs.bpf.c::worded_elsewhere": "FAILED"}, (
+        recorded.output
+    )
+    assert "on a kernel build the record holds" in recorded.output
 
 
 def test_compile_error_shows_clang_file_and_line(tmp_path: Path) -> None:

@@ -45,14 +45,22 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def kernels():
-    """The three Debian kernels and the host, oldest first (fetched once into the cache)."""
+def record():
+    """The committed record of the matrix."""
+    from kptrdoc.matrix.record import Record
+
+    return Record.load(REPO / "samples" / "matrix.lock.json")
+
+
+@pytest.fixture(scope="session")
+def kernels(record):
+    """The Debian kernels the record pins, and the host, oldest first (fetched once)."""
     if not shutil.which("qemu-system-x86_64"):
         skip_or_fail("qemu-system-x86_64 is not installed: the kernel matrix cannot run")
     from kptrdoc.matrix.kernels import resolve
 
     try:
-        return resolve(["bookworm", "trixie", "sid", "host"])
+        return resolve([*(k.suite for k in record.kernels), "host"], record.pins())
     except KptrdocError as exc:
         skip_or_fail(f"the matrix kernels are not available: {exc}")
 
@@ -76,7 +84,7 @@ def kptr_matrix(kernels, kptr_objects, shared_dir: Path):
     from kptrdoc.matrix.results import Store
     from kptrdoc.matrix.run import run_matrix
 
-    sources = {o.path: str(o.source.relative_to(REPO)) for o in kptr_objects}
+    sources = {o.path: str(o.source.relative_to(REPO / "samples")) for o in kptr_objects}
     with open(shared_dir / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         store = Store(shared_dir / "results.json")

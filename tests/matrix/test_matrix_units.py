@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from kptrdoc.expectations import Outcome, Status, check, outcome, parse_tags
 from kptrdoc.matrix import facts, initramfs
 from kptrdoc.matrix import results as res
 from kptrdoc.matrix.kernels import Kernel
+from kptrdoc.matrix.record import (
+    Record,
+    RecordedCell,
+    RecordedKernel,
+    RecordedProgram,
+    RecordError,
+    diff,
+)
 
 OLD = Kernel("bookworm", "6.1.0-50-amd64", "6.1.176-1")
 MID = Kernel("trixie", "6.12.117+deb13-amd64", "6.12.117-1")
@@ -22,7 +32,7 @@ KERNELS = [NEW, OLD, HOST, MID]  # deliberately unordered
 def cell(program: str, kernel: Kernel, verdict: str, log: str = "", reason: str = "") -> res.Cell:
     short = res.short_reason(verdict, reason, log)
     return res.Cell("sha", "s.bpf.c", program, kernel.id, verdict, short, reason,
-                    result={"log": log})  # fmt: skip
+                    result={"log": log, "verdict": verdict})  # fmt: skip
 
 
 def test_kernel_order_labels_and_ids():
@@ -55,126 +65,153 @@ def test_short_reason(verdict, reason, log, short):
     assert res.short_reason(verdict, reason, log) == short
 
 
-def test_minimum_kernel_is_oldest_from_which_all_newer_load():
-    expect = facts.Expectation("success")
-    rows = [
-        facts.Row("s.bpf.c", "p", expect, {
-            OLD.id: cell("p", OLD, res.FAILED_BEFORE_VERIFIER, reason="x"),
-            MID.id: cell("p", MID, res.LOADED),
-            HOST.id: cell("p", HOST, res.REFUSED_PROGRAM_TYPE),  # says nothing: skipped
-            NEW.id: cell("p", NEW, res.LOADED),
-        }),
-    ]  # fmt: skip
-    assert facts.minimum_kernel(KERNELS, rows) == MID
-    rows[0].cells[MID.id] = cell("p", MID, res.REJECTED, log="R1 bad\n")
-    assert facts.minimum_kernel(KERNELS, rows) == NEW
-    rows[0].cells[NEW.id] = cell("p", NEW, res.NO_BOOT)
-    assert facts.minimum_kernel(KERNELS, rows) is None
+def _record(tmp_path: Path, rows: dict[str, dict[str, tuple[str, str]]]) -> Record:
+    """A record of OLD, MID and NEW; ``rows``: program -> kernel id -> (outcome, log)."""
+    kernels = tuple(
+        RecordedKernel(k.name, k.version, k.release, f"{i:064x}", ()) for i, k in
+        enumerate((OLD, MID, NEW), start=1)
+    )  # fmt: skip
+    programs = {}
+    for program, cells in rows.items():
+        expect = "success" if program.startswith("good") else "failure"
+        programs[program] = RecordedProgram(expect, {
+            kid: RecordedCell(Outcome(o), log=tuple(log.splitlines())) for kid, (o, log) in
+            cells.items()
+        })  # fmt: skip
+    return Record(tmp_path / "matrix.lock.json", kernels=kernels, samples={"m/s.bpf.c": programs})
 
 
-def test_minimum_kernel_ignores_an_oldest_kernel_that_did_not_boot():
-    expect = facts.Expectation("success")
-    row = facts.Row("s.bpf.c", "p", expect, {
-        OLD.id: cell("p", OLD, res.NO_BOOT), MID.id: cell("p", MID, res.LOADED),
-        HOST.id: cell("p", HOST, res.LOADED), NEW.id: cell("p", NEW, res.LOADED),
+def test_the_floor_is_the_oldest_recorded_kernel_from_which_every_example_loads(tmp_path):
+    record = _record(tmp_path, {
+        "good": {OLD.id: ("missing-feature", ""), MID.id: ("loaded", ""), NEW.id: ("ran", "")},
+        "good2": {OLD.id: ("loaded", ""), MID.id: ("loaded", ""), NEW.id: ("loaded", "")},
     })  # fmt: skip
-    compat = facts.compatibility(KERNELS, list(row.cells.values()), {("sha", "p"): expect})
-    assert compat.minimum == MID
-    assert compat.statement == "needs Linux ≥ 6.12 of the kernels tested"
+    floor = record.floor("m")
+    assert floor is not None and floor.suite == "trixie"
+    assert record.below_floor("m", (6, 1, 176)) and not record.below_floor("m", (6, 18, 44))
+    record = _record(tmp_path, {
+        "good": {OLD.id: ("loaded", ""), MID.id: ("rejected", "x"), NEW.id: ("loaded", "")},
+    })  # fmt: skip
+    assert record.floor("m").suite == "sid"  # a gap: only from the newest on
 
 
-def test_problems_only_on_kernels_the_macro_works_on():
-    ok = facts.Expectation("success")
-    bad = facts.Expectation("failure", msgs=("store to referenced kptr",))
-    cells = [
-        cell("good", OLD, res.REJECTED, log="no\n"),
-        cell("good", NEW, res.LOADED),
-        cell("neg", OLD, res.LOADED),  # below the minimum: a fact, not a problem
-        cell("neg", NEW, res.REJECTED, log="store to referenced kptr disallowed\n"),
-    ]
-    expect = {("sha", "good"): ok, ("sha", "neg"): bad}
-    compat = facts.compatibility([OLD, NEW], cells, expect)
-    assert compat.minimum == NEW and compat.problems() == []
-    cells[3] = cell("neg", NEW, res.REJECTED, log="other wording\n")
-    compat = facts.compatibility([OLD, NEW], cells, expect)
-    assert compat.problems() == [
-        "s.bpf.c: neg on 7.2 (sid): message differs (other wording)"
-    ]  # fmt: skip
-
-
-def test_a_program_type_refused_everywhere_is_a_problem():
-    ok = facts.Expectation("success")
-    expect = {("sha", "fentry_prog"): ok}
-    # refused on the host, verified on an older kernel: the table shows it, no problem
-    cells = [
-        cell("fentry_prog", HOST, res.REFUSED_PROGRAM_TYPE),
-        cell("fentry_prog", MID, res.LOADED),
-    ]
-    assert facts.compatibility([MID, HOST], cells, expect).problems() == []
-    # refused on every kernel: nothing ever verified it
-    cells[1] = cell("fentry_prog", MID, res.REFUSED_PROGRAM_TYPE)
-    assert facts.compatibility([MID, HOST], cells, expect).problems() == [
-        "s.bpf.c: fentry_prog: refused before verification on every kernel tested, "
-        "so no kernel verified it"
-    ]
-
-
-def test_per_kernel_messages_replace_plain_ones_in_their_range():
-    expect = facts.Expectation.from_tags([
-        "kptrdoc:failure", "kptrdoc:msg=trusted R1", "kptrdoc:msg@<6.13=trusted arg0",
-        "other", "kptrdoc:description=d",
-    ])  # fmt: skip
-    assert expect.verdict == "failure" and expect.description == "d"
-    assert expect.msgs_for(OLD) == ("trusted arg0",)
-    assert expect.msgs_for(MID) == ("trusted arg0",)
-    assert expect.msgs_for(NEW) == ("trusted R1",)
-    assert facts.in_range(MID, "6.12") and not facts.in_range(MID, "6.1")
-    assert facts.in_range(NEW, ">=7") and not facts.in_range(NEW, "nonsense")
-    both = facts.Expectation.from_tags(["kptrdoc:success", "kptrdoc:failure"])
-    assert both.verdict is None
-
-
-def test_a_range_with_an_equals_sign_is_not_split_at_it():
-    expect = facts.Expectation.from_tags(
-        ["kptrdoc:failure", "kptrdoc:msg=plain", "kptrdoc:msg@>=7=a=b", "kptrdoc:msg@<=6.12=old"]
+def test_check_follows_the_one_rule():
+    fail = parse_tags(["kptrdoc:failure", "kptrdoc:msg=store to referenced kptr"])
+    ok = parse_tags(["kptrdoc:success", "kptrdoc:run=fork"])
+    on = fail.resolve((7, 2))
+    log = "11: ...\nstore to referenced kptr disallowed\n"
+    assert check(on, Outcome.REJECTED, log, recorded=True).status is Status.AS_EXPECTED
+    assert check(on, Outcome.REJECTED, "other", recorded=True).status is Status.MSG_DIFFERS
+    assert check(on, Outcome.REJECTED, "other", recorded=False).status is Status.DRIFT
+    assert check(on, Outcome.LOADED, "", recorded=False).status is Status.FLIPPED
+    assert check(on, Outcome.LOADED, "", recorded=True, below_floor=True).status is (
+        Status.UNVERIFIED
     )
-    assert expect.kernel_msgs == ((">=7", "a=b"), ("<=6.12", "old"))
-    assert expect.msgs_for(NEW) == ("a=b",)
-    assert expect.msgs_for(HOST) == ("plain",)
-    assert expect.msgs_for(MID) == ("old",)
-
-
-def test_failure_on_rejects_in_its_range_and_must_load_elsewhere():
-    expect = facts.Expectation.from_tags(
-        ["kptrdoc:failure@<7", "kptrdoc:msg=doesn't return scalar"]
+    run = ok.resolve((7, 2))
+    assert check(run, Outcome.RAN, recorded=True).status is Status.AS_EXPECTED
+    assert check(run, Outcome.LOADED, recorded=True).status is Status.DID_NOT_RUN
+    assert check(run, Outcome.REJECTED, "x", recorded=False).status is Status.FLIPPED
+    for refused in (Outcome.REFUSED_BY_POLICY, Outcome.ATTACH_REFUSED, Outcome.NOT_APPLICABLE):
+        assert check(run, refused, recorded=True).status is Status.UNVERIFIED
+    assert check(run, Outcome.MISSING_FEATURE, recorded=True).status is (Status.MISSING_ABOVE_FLOOR)
+    assert check(run, Outcome.MISSING_FEATURE, recorded=True, below_floor=True).status is (
+        Status.UNVERIFIED
     )
-    assert expect.verdict == "failure" and expect.failure_ranges == ("<7",)
-    assert [expect.verdict_on(k) for k in (OLD, MID, HOST, NEW)] == [
-        "failure", "failure", "failure", "success"
-    ]  # fmt: skip
-    rejected = "Global function f() doesn't return scalar\n"
-    assert facts.check(cell("p", HOST, res.REJECTED, log=rejected), expect, HOST) == facts.OK
-    assert facts.check(cell("p", NEW, res.LOADED), expect, NEW) == facts.OK
-    # in range: loading is still wrong; out of range: a rejection is wrong
-    loaded_host = cell("p", HOST, res.LOADED)
-    assert facts.check(loaded_host, expect, HOST) == facts.UNEXPECTED_LOAD
-    rejected_new = cell("p", NEW, res.REJECTED, log=rejected)
-    assert facts.check(rejected_new, expect, NEW) == facts.UNEXPECTED_REJECT
-    before = cell("p", NEW, res.FAILED_BEFORE_VERIFIER, reason="kfunc missing")
-    assert facts.check(before, expect, NEW) == facts.INCOMPATIBLE
-    ok = facts.Expectation("success")
-    cells = [cell("good", k, res.LOADED) for k in (HOST, NEW)] + [
-        cell("p", HOST, res.REJECTED, log=rejected), rejected_new
-    ]  # fmt: skip
-    compat = facts.compatibility([HOST, NEW], cells, {("sha", "good"): ok, ("sha", "p"): expect})
-    assert compat.problems() == [
-        f"s.bpf.c: p on 7.2 (sid): rejected, expected to load on this kernel ({rejected_new.short})"
+    assert Status.DRIFT.fails is False and Status.FLIPPED.fails and Status.MSG_DIFFERS.fails
+
+
+@pytest.mark.parametrize(
+    ("verdict", "errno", "run_error", "ran", "expected"),
+    [
+        ("loaded", 0, "", None, Outcome.LOADED),
+        ("loaded", 0, "", True, Outcome.RAN),
+        ("loaded", 0, "", False, Outcome.DID_NOT_RUN),
+        ("loaded", 0, "attach failed: No such file or directory", False, Outcome.ATTACH_REFUSED),
+        ("rejected", 13, "", None, Outcome.REJECTED),
+        ("refused-program-type", 1, "", None, Outcome.REFUSED_BY_POLICY),
+        ("refused-program-type", 22, "", None, Outcome.MISSING_FEATURE),
+        ("failed-before-verifier", 2, "", None, Outcome.MISSING_FEATURE),
+        ("loader-error", 0, "", None, Outcome.NO_VERDICT),
+    ],
+)
+def test_one_outcome_per_loader_result(verdict, errno, run_error, ran, expected):
+    assert outcome(verdict, errno, run_error, ran) is expected
+
+
+def test_a_live_cell_is_checked_against_the_record_and_the_annotations(tmp_path):
+    log = "store to referenced kptr disallowed"
+    record = _record(tmp_path, {
+        "good": {OLD.id: ("missing-feature", ""), MID.id: ("loaded", ""), NEW.id: ("loaded", "")},
+        "neg": {OLD.id: ("loaded", ""), MID.id: ("rejected", log), NEW.id: ("rejected", log)},
+    })  # fmt: skip
+    pinned = {k.id: replace(k, btf_sha256=f"{i:064x}") for i, k in
+              enumerate((OLD, MID, NEW), start=1)}  # fmt: skip
+    checker = facts.Checker(record)
+    neg = parse_tags(["kptrdoc:failure", "kptrdoc:msg=store to referenced kptr"])
+    row = facts.Row("m/s.bpf.c", "neg", neg, {})
+    new = pinned[NEW.id]
+    assert checker.recorded_build(new) and not checker.recorded_build(HOST)
+    good = checker.cell(row, new, cell("neg", new, res.REJECTED, log=log + "\n"))
+    assert good.checked.ok and not good.fails
+    # the same wording change: a problem on the recorded build, drift on the host
+    worded = checker.cell(row, new, cell("neg", new, res.REJECTED, log="other\n"))
+    assert worded.checked.status is Status.MSG_DIFFERS and worded.fails
+    host = checker.cell(row, HOST, cell("neg", HOST, res.REJECTED, log="other\n"))
+    assert host.checked.status is Status.DRIFT and not host.fails
+    # the record says rejected: a load on the pinned kernel is a flip and not as recorded
+    flipped = checker.cell(row, new, cell("neg", new, res.LOADED))
+    assert flipped.checked.status is Status.FLIPPED
+    assert flipped.recorded.startswith("not as recorded: the record says rejected, now loaded")
+    # below the floor (6.1) nothing counts against the sample
+    old = checker.cell(row, pinned[OLD.id], cell("neg", pinned[OLD.id], res.LOADED))
+    assert old.checked.status is Status.UNVERIFIED and not old.fails
+    missing = facts.Row("m/s.bpf.c", "unrecorded", neg, {})
+    assert checker.cell(missing, new, cell("unrecorded", new, res.REJECTED, log=log)).recorded
+
+
+def test_a_program_no_kernel_verified_is_a_problem(tmp_path):
+    record = _record(tmp_path, {"good": {NEW.id: ("refused-by-policy", "")}})
+    ok = parse_tags(["kptrdoc:success"])
+    host_cell = res.Cell("sha", "s", "good", HOST.id, res.REFUSED_PROGRAM_TYPE, "", "",
+                         result={"errno": 1})  # fmt: skip
+    row = facts.Row("m/s.bpf.c", "good", ok, {HOST.id: host_cell})
+    assert facts.Checker(record).problems([row], [HOST]) == [
+        "m/s.bpf.c: good: met its annotation on no kernel (it must verify as annotated on at "
+        "least one)"
     ]
+    record = _record(tmp_path, {"good": {NEW.id: ("loaded", "")}})
+    assert facts.Checker(record).problems([row], [HOST]) == []
 
 
-def test_msgs_match_in_order():
-    assert facts.msgs_match("a b c", ["a", "c"]) is None
-    assert facts.msgs_match("a b c", ["c", "a"]) == "a"
+def test_the_record_diff_says_what_each_kernel_now_says(tmp_path):
+    old = _record(tmp_path, {"neg": {NEW.id: ("rejected", "R1 type=map_value_or_null")}})
+    moved = RecordedKernel("sid", "7.3.4-1", "7.3.4-amd64", "f" * 64, ())
+    new = Record(old.path, kernels=(*old.kernels[:2], moved), samples={"m/s.bpf.c": {
+        "neg": RecordedProgram("failure", {moved.id: RecordedCell(
+            Outcome.REJECTED, "R1 type=map_ptr_or_null")}),
+        "added": RecordedProgram("success", {}),
+    }})  # fmt: skip
+    old = replace(old, samples={"m/s.bpf.c": {"neg": RecordedProgram("failure", {
+        NEW.id: RecordedCell(Outcome.REJECTED, "R1 type=map_value_or_null")})}})  # fmt: skip
+    assert diff(old, new) == [
+        "kernel moved: sid 7.2.13-1 -> 7.3.4-1",
+        "m/s.bpf.c: added: new",
+        'm/s.bpf.c: neg: 7.3 now says "R1 type=map_ptr_or_null" where 7.2 said '
+        '"R1 type=map_value_or_null"',
+    ]
+    new.save()
+    assert Record.load(new.path) == new  # what is written reads back the same
+
+
+def test_a_broken_record_is_one_line(tmp_path):
+    path = tmp_path / "matrix.lock.json"
+    path.write_text("{")
+    with pytest.raises(RecordError, match=r"matrix.lock.json: not JSON"):
+        Record.load(path)
+    path.write_text('{"format": 1, "kernels": [{"suite": "x"}], "samples": {}}')
+    with pytest.raises(RecordError, match=r"not a matrix record of format 1"):
+        Record.load(path)
+    assert Record.load(tmp_path / "absent.json").empty
 
 
 def test_initramfs_cpio_lists_init_busybox_and_console(tmp_path):
@@ -214,7 +251,7 @@ def test_cli_unknown_kernel_is_one_line():
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         "kptrdoc matrix: --kernels 'bookworm,potato': expected some of "
-        "bookworm, trixie, sid, host"
+        "bookworm, trixie, trixie-backports, sid, host"
     ]  # fmt: skip
 
 
@@ -222,6 +259,6 @@ def test_cli_missing_samples_dir_is_one_line(tmp_path):
     proc = run_cli("--samples", str(tmp_path / "nope"), "--kernels", "host")
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        f"kptrdoc matrix: {tmp_path / 'nope'}: no such samples directory"
+        f"kptrdoc matrix: {tmp_path / 'nope'}: no such sample, sample folder or samples root"
     ]  # fmt: skip
     assert "Traceback" not in proc.stderr

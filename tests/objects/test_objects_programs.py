@@ -6,7 +6,8 @@ import pytest
 from libbpf_truth import opened_programs
 from objects_support import compile_fixture
 
-from kptrdoc.objects import load_object, parse_expectations, program_kind
+from kptrdoc.expectations import parse_tags
+from kptrdoc.objects import load_object, program_kind
 from kptrdoc.objects.kernel_enums import enum_values
 from kptrdoc.objects.sections import _TABLE
 
@@ -107,23 +108,25 @@ def test_programs_of_an_object(tmp_path):
     [
         (["kptrdoc:success"], "success", (), False),
         (["kptrdoc:failure", "kptrdoc:msg=a=b", "kptrdoc:msg=c"], "failure", ("a=b", "c"), False),
-        (["kptrdoc:success", "kptrdoc:failure"], "failure", (), True),
+        (["kptrdoc:success", "kptrdoc:failure"], None, (), True),
         (["other", "kptrdoc:description=x"], None, (), False),
     ],
 )
-def test_parse_expectations(tags, verdict, msgs, conflicting):
-    e = parse_expectations(tags)
+def test_parse_tags(tags, verdict, msgs, conflicting):
+    e = parse_tags(tags)
     assert (e.verdict, e.msgs, e.conflicting) == (verdict, msgs, conflicting)
 
 
 def test_parse_per_kernel_expectations():
-    e = parse_expectations(
+    e = parse_tags(
         ["kptrdoc:failure@<7", "kptrdoc:msg=plain", "kptrdoc:msg@>=7=new", "kptrdoc:msg@6.12=a=b"]
     )
     assert e.verdict == "failure" and not e.conflicting and e.unknown == ()
     assert e.failure_ranges == ("<7",) and e.msgs == ("plain",)
     assert e.kernel_msgs == ((">=7", "new"), ("6.12", "a=b"))
-    both = parse_expectations(["kptrdoc:success", "kptrdoc:failure@<7"])
+    both = parse_tags(["kptrdoc:success", "kptrdoc:failure@<7"])
     assert both.conflicting
     bad = ["kptrdoc:msg@latest=x", "kptrdoc:failure@<7=x", "kptrdoc:msg@<7"]
-    assert parse_expectations(["kptrdoc:failure", *bad]).unknown == tuple(bad)
+    assert parse_tags(["kptrdoc:failure", *bad]).unknown == tuple(
+        b.removeprefix("kptrdoc:") for b in bad
+    )
