@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from harness_support import write_sample
+from harness_support import REPO, write_sample
 
 from kptrdoc.compile import CompileError, compile_sample
 
@@ -51,3 +51,26 @@ def test_compile_error_carries_clang_diagnostics(tmp_path: Path) -> None:
     line = src.read_text().splitlines().index("int broken(void) { return x; }") + 1
     assert f"e.bpf.c:{line}:" in info.value.diagnostics
     assert str(src) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_two_clones_compile_to_the_same_bytes(tmp_path: Path) -> None:
+    """The same samples, in two checkouts whose paths differ in length, give identical objects
+    that name neither checkout nor the cache."""
+    import shutil
+
+    from kptrdoc import toolchain
+
+    clones = [tmp_path / "a", tmp_path / "a-much-longer-checkout-name" / "nested"]
+    for clone in clones:
+        for page in ("__kptr", "__arg_trusted", "__ulong"):
+            shutil.copytree(REPO / "samples" / page, clone / "samples" / page)
+        shutil.copyfile(
+            REPO / "samples" / "matrix.lock.json", clone / "samples" / "matrix.lock.json"
+        )
+    for sample in sorted((clones[0] / "samples").glob("*/*.bpf.c")):
+        rel = sample.relative_to(clones[0])
+        first, second = (compile_sample(clone / rel) for clone in clones)
+        data = first.path.read_bytes()
+        assert data == second.path.read_bytes(), f"{rel}: the objects differ between clones"
+        for place in (str(tmp_path), str(toolchain.cache_dir()), str(REPO), "/tmp/kptrdoc-cc-"):
+            assert place.encode() not in data, f"{rel}: the object names {place}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness_support import run_pytest, write_sample
+from harness_support import REPO, run_pytest, write_sample
 
 GOOD_AND_BAD = """
 SEC("xdp") __success
@@ -57,12 +57,23 @@ def test_outcomes_follow_the_expectations(kernel: None, tmp_path: Path) -> None:
     assert "Traceback" not in run.output and "kptrdoc/pytest_plugin.py:" not in run.output
 
 
-def _record_holding(folder: Path, btf_sha256: str) -> None:
-    """A matrix record in ``folder`` whose one kernel is the build with this BTF hash."""
-    from kptrdoc.matrix.record import Record, RecordedKernel
+def _record_holding(
+    folder: Path, btf_sha256: str, outcomes: dict[str, dict[str, str]] | None = None
+) -> None:
+    """A matrix record in ``folder`` whose one kernel is the build with this BTF hash;
+    ``outcomes``: sample -> program -> what that kernel did."""
+    from kptrdoc.expectations import Outcome
+    from kptrdoc.matrix.record import Record, RecordedCell, RecordedKernel, RecordedProgram
 
     kernel = RecordedKernel("host-like", "6.18.44-1", "6.18.44", btf_sha256, ())
-    Record(folder / "matrix.lock.json", kernels=(kernel,)).save()
+    samples = {
+        sample: {
+            name: RecordedProgram("success", {kernel.id: RecordedCell(Outcome(got))})
+            for name, got in programs.items()
+        }
+        for sample, programs in (outcomes or {}).items()
+    }
+    Record(folder / "matrix.lock.json", kernels=(kernel,), samples=samples).save()
 
 
 MESSAGES = """
@@ -141,12 +152,20 @@ int BPF_PROG(on_do_exit, long code) { return 0; }
 """,
     )
     verdict = loader.load_program(compile_sample(sample).path, "on_do_exit").verdict
-    run = run_pytest(str(tmp_path), cwd=tmp_path)
-    if verdict == loader.REFUSED_PROGRAM_TYPE:  # this host: fentry is refused before verification
-        assert run.outcomes == {"fentry.bpf.c::on_do_exit": "XFAIL"}, run.output
-        assert "not verifiable on this kernel" in run.output
-    else:
+    run = run_pytest(str(tmp_path), cwd=tmp_path, env={"CI": ""})
+    if verdict != loader.REFUSED_PROGRAM_TYPE:
         assert run.outcomes == {"fentry.bpf.c::on_do_exit": "PASSED"}, run.output
+        return
+    # this host: fentry is refused before verification
+    assert run.outcomes == {"fentry.bpf.c::on_do_exit": "XFAIL"}, run.output
+    assert "program type refused by this kernel's policy" in run.output
+    # under CI that needs a recorded kernel on which the program met its annotation
+    ci = run_pytest(str(tmp_path), cwd=tmp_path, env={"CI": "true"})
+    assert ci.outcomes == {"fentry.bpf.c::on_do_exit": "FAILED"}, ci.output
+    assert "met its annotation on no recorded kernel" in ci.output
+    _record_holding(tmp_path, "0" * 64, {"fentry.bpf.c": {"on_do_exit": "loaded"}})
+    ci = run_pytest(str(tmp_path), cwd=tmp_path, env={"CI": "true"})
+    assert ci.outcomes == {"fentry.bpf.c::on_do_exit": "XFAIL"}, ci.output
 
 
 def test_another_tree_is_collected_and_passes_under_xdist(kernel: None, tmp_path: Path) -> None:
@@ -223,3 +242,22 @@ def _run_dropped(prefix: list[str], cwd: Path, env: dict[str, str], *args: str) 
         env={**os.environ, **env},
     )
     return proc.stdout + proc.stderr
+
+
+def test_a_flipped_kptr_annotation_fails_on_the_host(kernel: None, tmp_path: Path) -> None:
+    """As a contributor would break it: __failure turned into __success in a copy of the page."""
+    import shutil
+
+    samples = tmp_path / "samples"
+    shutil.copytree(REPO / "samples" / "__kptr", samples / "__kptr")
+    shutil.copyfile(REPO / "samples" / "matrix.lock.json", samples / "matrix.lock.json")
+    mistakes = samples / "__kptr" / "mistakes.bpf.c"
+    text = mistakes.read_text()
+    flipped = text.replace('__failure __msg("store to referenced kptr disallowed")', "__success", 1)
+    assert flipped != text
+    mistakes.write_text(flipped)
+    run = run_pytest(str(samples / "__kptr"), cwd=tmp_path)
+    assert run.outcomes["samples/__kptr/mistakes.bpf.c::kptr_plain_store"] == "FAILED", run.output
+    assert "rejected by the verifier, expected to load" in run.output
+    others = {k: v for k, v in run.outcomes.items() if not k.endswith("::kptr_plain_store")}
+    assert others and set(others.values()) == {"PASSED"}, run.output
