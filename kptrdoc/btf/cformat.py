@@ -53,6 +53,9 @@ TAG_MACROS = {
 }
 """Type tags that libbpf's ``bpf_helpers.h`` spells as a macro."""
 
+KERNEL_TAG_MACROS = {"rcu": "__rcu", "user": "__user", "percpu": "__percpu", "arena": "__arena"}
+"""Type tags the kernel's own sources spell as a macro (shown in tables, never defined)."""
+
 COMPILER_BUILTIN_TYPEDEFS = {"__builtin_va_list": 8}
 """Typedefs clang predefines, with their size for ``-target bpf``: used by name,
 never redefined (the kernel's x86 ``va_list`` is 24 bytes, BPF's is a pointer,
@@ -69,7 +72,14 @@ class CRenderOptions:
     header_guard: bool = True
     """Wrap the output in ``#ifndef __VMLINUX_H__`` and the preserve_access_index pragma."""
     indent: str = "\t"
+    brief: bool = False
+    """For one-line declarations in tables: anonymous records as ``struct {...}``, the
+    kernel's tags as ``__rcu`` and friends, a ``VAR`` as its variable, a ``DATASEC`` as
+    ``SEC("name")``. Not compilable; never used for a whole dump."""
 
+
+BRIEF = CRenderOptions(tag_macros=True, header_guard=False, brief=True)
+"""The options of the object model's tables and signatures."""
 
 @dataclass
 class CDump:
@@ -86,6 +96,8 @@ def _tag_text(tag: TypeTag, options: CRenderOptions) -> str:
         return f"__attribute__(({tag.name}))"
     if options.tag_macros and tag.name in TAG_MACROS:
         return TAG_MACROS[tag.name]
+    if options.brief and tag.name in KERNEL_TAG_MACROS:
+        return KERNEL_TAG_MACROS[tag.name]
     return f'__attribute__((btf_type_tag("{tag.name}")))'
 
 
@@ -200,6 +212,13 @@ class CRenderer:
                 continue
             if isinstance(t, Func):
                 type_id = t.type
+                if not inner and self.options.brief:
+                    inner = t.name
+                continue
+            if self.options.brief and isinstance(t, (Var, DeclTag)):
+                if isinstance(t, Var) and not inner:
+                    inner = t.name
+                type_id = t.type
                 continue
             base = self._base(t, depth)
             prefix = " ".join(quals)
@@ -225,6 +244,12 @@ class CRenderer:
     def _base(self, t: Type | None, depth: int) -> str:
         if t is None:
             return "void"
+        if self.options.brief:
+            if isinstance(t, (Struct, Union, Enum, Enum64)) and not t.name:
+                return ("union" if isinstance(t, Union) else
+                        "enum" if isinstance(t, (Enum, Enum64)) else "struct") + " {...}"
+            if isinstance(t, Datasec):
+                return f'SEC("{t.name}")'
         if isinstance(t, (Struct, Union)) and not t.name:
             return self.record_text(t, depth + 1)
         if isinstance(t, (Enum, Enum64)) and not t.name:
@@ -515,6 +540,11 @@ def c_declaration(
 ) -> str:
     """One declaration, e.g. ``struct bpf_cpumask __attribute__((btf_type_tag("kptr"))) *mask``."""
     return CRenderer(spec, options).declaration(type_id, name)
+
+
+def c_type_name(spec: Spec, type_id: int, options: CRenderOptions = BRIEF) -> str:
+    """The abstract type name of ``type_id`` (``struct bpf_cpumask __kptr *``)."""
+    return CRenderer(spec, options).declaration(type_id, "")
 
 
 def c_definition(spec: Spec, type_id: int, options: CRenderOptions | None = None) -> str:

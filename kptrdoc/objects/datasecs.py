@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kptrdoc.btf.cformat import c_type_name
 from kptrdoc.btf.types import Datasec, Var, VarLinkage
 from kptrdoc.elf import ElfObject
-from kptrdoc.objects.cdecl import type_name
 from kptrdoc.objects.layout import layout_of
 from kptrdoc.objects.model import DataSection, GlobalVar
 from kptrdoc.objects.special import variable_special_fields
@@ -89,7 +89,7 @@ def global_sections(spec, elf: ElfObject) -> list[DataSection]:
             if var is not None:
                 special = tuple(variable_special_fields(spec, var.type, 0, sym.name))
                 layout = layout_of(spec, var.type, special=special)
-                type_text = type_name(spec, var.type)
+                type_text = c_type_name(spec, var.type)
             variables.append(
                 GlobalVar(
                     section=sec.name,

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kptrdoc.btf.cformat import BRIEF, c_declaration, c_type_name
 from kptrdoc.btf.errors import BTFError
 from kptrdoc.btf.types import Datasec, Func, FuncLinkage, Var, VarLinkage
 from kptrdoc.elf import ElfObject
-from kptrdoc.objects.cdecl import declaration, type_name
 from kptrdoc.objects.datasecs import (
     BPF_F_MMAPABLE,
     BPF_F_RDONLY_PROG,
@@ -77,7 +77,7 @@ def collect_externs(spec, elf: ElfObject) -> tuple[list[Extern], list[DataSectio
                 kconfig.append((spec.align_of(t.type), spec.size_of(t.type), t.name, t))
             except BTFError as exc:
                 raise ObjectError(f"{where}: kconfig extern '{t.name}': {exc}") from None
-        signature = "extern " + declaration(spec, t.id, t.name) + suffix + ";"
+        signature = "extern " + c_declaration(spec, t.id, t.name, BRIEF) + suffix + ";"
         externs.append(Extern(t.name, kind, weak, t.id, signature))
 
     sections: list[DataSection] = []
@@ -96,7 +96,7 @@ def collect_externs(spec, elf: ElfObject) -> tuple[list[Extern], list[DataSectio
                     size,
                     "extern",
                     var.type,
-                    type_name(spec, var.type),
+                    c_type_name(spec, var.type),
                     layout_of(spec, var.type, special=()),
                 )
             )
@@ -126,7 +126,7 @@ def collect_externs(spec, elf: ElfObject) -> tuple[list[Extern], list[DataSectio
                     KSYM_SLOT,
                     "extern",
                     t.type if is_var else t.id,
-                    type_name(spec, t.type),
+                    c_type_name(spec, t.type),
                     None,
                 )
             )

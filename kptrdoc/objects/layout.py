@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from kptrdoc.btf.cformat import BRIEF, c_declaration, c_type_name
 from kptrdoc.btf.layout import record_layout
 from kptrdoc.btf.types import Struct, Union
-from kptrdoc.objects.cdecl import declaration, type_name
 from kptrdoc.objects.model import Hole, Layout, LayoutField, SpecialField
 from kptrdoc.objects.special import record_special_fields
 
@@ -33,7 +33,7 @@ def layout_of(spec, type_id: int, special: tuple[SpecialField, ...] | None = Non
     if special is None:
         special = record_special_fields(spec, rid)
     if not isinstance(record, (Struct, Union)):
-        return Layout(type_name(spec, type_id), type_id, size, align, False, special=special)
+        return Layout(c_type_name(spec, type_id), type_id, size, align, False, special=special)
     rec = record_layout(spec, rid)
     fields = tuple(
         LayoutField(
@@ -43,16 +43,16 @@ def layout_of(spec, type_id: int, special: tuple[SpecialField, ...] | None = Non
             bit_offset=f.bit_position,
             bit_size=f.bit_size or 8 * f.size,
             bitfield=f.is_bitfield,
-            type=type_name(spec, f.type_id),
+            type=c_type_name(spec, f.type_id),
             type_id=f.type_id,
-            decl=declaration(spec, f.type_id, f.name),
+            decl=c_declaration(spec, f.type_id, f.name, BRIEF),
             special=_own_special(special, f.name),
         )
         for f in rec.fields
     )
     holes = tuple(Hole(f.name, f.end, f.hole_after) for f in rec.fields if f.hole_after)
     return Layout(
-        type_name(spec, type_id),
+        c_type_name(spec, type_id),
         type_id,
         size,
         align,

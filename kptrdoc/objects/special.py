@@ -21,8 +21,8 @@ map value.
 
 from __future__ import annotations
 
+from kptrdoc.btf.cformat import c_type_name
 from kptrdoc.btf.types import Array, Ptr, Struct, TypeTag, Volatile
-from kptrdoc.objects.cdecl import type_name
 from kptrdoc.objects.model import SpecialField
 
 MAX_LEVEL = 32
@@ -108,6 +108,6 @@ def _member(spec, type_id: int, off: int, path: str, level: int, out: list[Speci
         return
     if off % 8:
         return
-    target = type_name(spec, spec.strip(tag.type))
+    target = c_type_name(spec, spec.strip(tag.type))
     for i in range(nelems):
         out.append(SpecialField(tag.name, index(i), off + i * 8, 8, target))
