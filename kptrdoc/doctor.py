@@ -60,16 +60,30 @@ def check_old_headers() -> Check:
 
 
 def check_kernel() -> Check:
-    return Check("kernel", True, f"{platform.release()} ({platform.machine()})")
+    from kptrdoc.matrix.kernels import host_btf_sha256
+
+    build = host_btf_sha256()[:12] or "no BTF"
+    return Check("kernel", True, f"{platform.release()} ({platform.machine()}), build {build}")
 
 
 def check_vmlinux_btf() -> Check:
-    path = toolchain.vmlinux_btf_path()
+    path = toolchain.VMLINUX_BTF
     if not os.access(path, os.R_OK):
         return Check(
             "kernel BTF", False, f"{path} is not readable (kernel without CONFIG_DEBUG_INFO_BTF?)"
         )
     return Check("btf", True, f"{path} readable, {path.stat().st_size} bytes")
+
+
+def check_vmlinux_h() -> Check:
+    """Where the samples' vmlinux.h comes from: the record's pinned kernel, or the host."""
+    try:
+        source = toolchain.vmlinux_btf_path()
+    except toolchain.ToolchainError as exc:
+        return Check("vmlinux.h", False, str(exc))
+    if source == toolchain.VMLINUX_BTF:
+        return Check("vmlinux.h", True, "from the running kernel's BTF (no matrix record here)")
+    return Check("vmlinux.h", True, f"from the BTF the matrix record pins: {source}")
 
 
 def check_bpf_syscall() -> Check:
@@ -105,6 +119,7 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     check_old_headers,
     check_kernel,
     check_vmlinux_btf,
+    check_vmlinux_h,
     check_bpf_syscall,
     check_bpffs,
 )

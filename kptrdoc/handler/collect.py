@@ -367,6 +367,14 @@ class RecordContext:
         )
 
 
+def _kernel_with_build() -> str:
+    """``6.18.44-fc-v1045, build 66cad55951da``: a release does not name its build."""
+    from kptrdoc.matrix.kernels import host_btf_sha256
+
+    build = host_btf_sha256()[:12]
+    return f"{os.uname().release}, build {build}" if build else os.uname().release
+
+
 def _libbpf_version() -> str:
     try:
         return toolchain.libbpf().version
@@ -453,7 +461,7 @@ def provenance(clang: str = "", verified: str = "") -> Provenance:
     date = _now().strftime("%Y-%m-%d %H:%M UTC")
     return Provenance(
         date=date,
-        kernel=os.uname().release,
+        kernel=_kernel_with_build(),
         libbpf=libbpf_version,
         clang=clang,
         machine=platform.machine(),
