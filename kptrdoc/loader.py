@@ -436,29 +436,27 @@ def load_program(
 ) -> LoadResult:
     """Load one program of ``obj_path`` and report the kernel's verdict.
 
-    ``log_level`` None (the default): first load with level 1 (+ statistics);
-    if the verifier accepts the program, load it again with level 2 for the
-    full log of an accepted program. Any other value is used as is, once.
+    ``log_level`` None (the default): one load with the full log (level 2,
+    with statistics); only where that log outgrows the buffer (the kernel
+    keeps its tail and says ENOSPC) is the program loaded again with level 1,
+    then with statistics only. Any other value is used as is, once.
     ``run`` names a trigger (see :func:`run_triggers`): attach the loaded
     program, trigger it and record its run count before and after.
     """
     obj_path = Path(obj_path)
     if run is not None and run not in TRIGGERS:
         raise LoaderError(f"unknown run trigger {run!r} (known: {', '.join(sorted(TRIGGERS))})")
-    level = LOG_LEVEL_1 | LOG_STATS if log_level is None else log_level
-    info, err, log, messages, run_result = _attempt(obj_path, program_name, level, run)
-    if err == errno_mod.ENOSPC and log:
-        # the log outgrew the buffer (the kernel keeps its tail and says ENOSPC):
-        # the verdict comes from a load that logs statistics only
-        _, err, stats_log, more, run_result = _attempt(obj_path, program_name, LOG_STATS, run)
-        messages = messages + more
-        log = log if err else log + "\n" + stats_log
-    elif err == 0 and log_level is None:
-        _, err2, log2, messages2, _ = _attempt(
-            obj_path, program_name, LOG_LEVEL_2 | LOG_STATS, None
-        )
-        if err2 == 0:  # a level 2 log can overflow the buffer: keep level 1 then
-            log, messages = log2, messages + messages2
+    levels = (
+        [LOG_LEVEL_2 | LOG_STATS, LOG_LEVEL_1 | LOG_STATS, LOG_STATS]
+        if log_level is None
+        else [log_level]
+    )
+    messages: list[tuple[int, str]] = []
+    for level in levels:
+        info, err, log, more, run_result = _attempt(obj_path, program_name, level, run)
+        messages += more
+        if not (err == errno_mod.ENOSPC and log):
+            break
     verdict, reason = _classify(info, err, log, messages)
     insns, states, peak = _parse_stats(log)
     return LoadResult(

@@ -30,6 +30,29 @@ def test_loaded_with_statistics(kernel: None, tmp_path: Path) -> None:
     assert result.kernel_release
 
 
+def test_a_program_is_loaded_once_with_the_full_log(
+    kernel: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obj = _object(
+        tmp_path,
+        'SEC("xdp")\nint pass(struct xdp_md *ctx)\n'
+        "{ return ctx->data_end > ctx->data ? XDP_PASS : XDP_DROP; }\n",
+    )
+    levels: list[int] = []
+    attempt = loader._attempt
+
+    def counted(path, program, level, run):
+        levels.append(level)
+        return attempt(path, program, level, run)
+
+    monkeypatch.setattr(loader, "_attempt", counted)
+    result = loader.load_program(obj, "pass")
+    assert result.verdict == loader.LOADED
+    assert levels == [loader.LOG_LEVEL_2 | loader.LOG_STATS]
+    # level 2: the verifier's state after every instruction, e.g. "1: R1=ctx() ..."
+    assert "R1=ctx()" in result.log and "processed " in result.log
+
+
 def test_rejected_log_holds_the_message(kernel: None, tmp_path: Path) -> None:
     obj = _object(
         tmp_path, 'SEC("xdp")\nint peek(struct xdp_md *ctx)\n{ return *(int *)(long)ctx->data; }\n'
@@ -159,8 +182,17 @@ SEC("xdp")
 int peek(struct xdp_md *ctx) { return *(int *)(long)ctx->data; }
 """,
     )
+    levels: list[int] = []
+    attempt = loader._attempt
+
+    def counted(path, program, level, run):
+        levels.append(level)
+        return attempt(path, program, level, run)
+
+    monkeypatch.setattr(loader, "_attempt", counted)
     loaded = loader.load_program(obj, "branches")
     assert loaded.verdict == loader.LOADED and loaded.insns_processed
+    assert levels[0] == loader.LOG_LEVEL_2 | loader.LOG_STATS and len(levels) > 1  # retried
     rejected = loader.load_program(obj, "peek")
     assert rejected.verdict == loader.REJECTED
     assert "outside of the packet" in rejected.log
