@@ -26,6 +26,7 @@ from pathlib import Path
 
 from kptrdoc import toolchain
 from kptrdoc.errors import KptrdocError
+from kptrdoc.variants import DEFAULT, Variant
 
 
 class CompileError(KptrdocError):
@@ -60,41 +61,46 @@ class Inputs:
     libbpf: Path
     vmlinux: Path
     kptrdoc: Path
+    uapi: Path | None = None
+    """linux-libc-dev's tree, for a variant built for another architecture."""
 
     def staged(self) -> dict[str, Path]:
         """Stage name -> real directory."""
-        return {
+        out = {
             f"samples/{self.sample_dir.name}": self.sample_dir,
             "libbpf": self.libbpf,
             "vmlinux": self.vmlinux,
             "kptrdoc": self.kptrdoc,
         }
+        if self.uapi is not None:
+            out["uapi"] = self.uapi
+        return out
 
 
-def inputs(src: Path) -> Inputs:
+def inputs(src: Path, variant: Variant = DEFAULT) -> Inputs:
     src = src.resolve()
     return Inputs(
         sample_dir=src.parent,
         libbpf=toolchain.libbpf().include_dir,
         vmlinux=toolchain.vmlinux_h(src.parent).parent,
         kptrdoc=toolchain.kptrdoc_include_dir(),
+        uapi=toolchain.uapi_headers() if variant.arch else None,
     )
 
 
-def compile_flags(src: Path) -> list[str]:
+def compile_flags(src: Path, variant: Variant = DEFAULT) -> list[str]:
     """The clang flags for one sample, include paths included (as a user would type them).
 
     ``-fms-extensions`` (quietly): 7.x kernels have anonymous members of named struct
     types (the kernel itself is built with it); without it clang drops them
-    and the sizes in ``vmlinux.h`` are wrong.
+    and the sizes in ``vmlinux.h`` are wrong. ``variant`` sets the target,
+    ``-mcpu`` and ``__TARGET_ARCH_*`` (:mod:`kptrdoc.variants`).
     """
-    where = inputs(src)
+    where = inputs(src, variant)
     return [
         "-g",
         "-O2",
-        "-target",
-        "bpf",
-        f"-D__TARGET_ARCH_{toolchain.target_arch()}",
+        *variant.flags(toolchain.target_arch(), where.uapi),
         "-Wall",
         "-fms-extensions",
         "-Wno-microsoft-anon-tag",
@@ -157,8 +163,10 @@ def objects_dir() -> Path:
     return path
 
 
-def compile_sample(src: Path) -> CompiledObject:
-    """Compile ``src`` (or reuse the cached object); raise :class:`CompileError` on failure."""
+def compile_sample(src: Path, variant: Variant = DEFAULT) -> CompiledObject:
+    """Compile ``src`` as ``variant`` (or reuse the cached object); raise
+    :class:`CompileError` on failure (also for a variant that expects an error:
+    the caller compares the diagnostics with it)."""
     src = Path(src).resolve()
     try:
         source_bytes = src.read_bytes()
@@ -166,7 +174,7 @@ def compile_sample(src: Path) -> CompiledObject:
         raise CompileError(src, f"{src}: cannot read ({exc.strerror})") from None
     clang = toolchain.clang()
     version = toolchain.clang_version(clang)
-    flags = compile_flags(src)
+    flags = compile_flags(src, variant)
     base = _digest([b"kptrdoc-compile-2", str(src).encode(), source_bytes,
                     version.encode(), "\0".join(flags).encode()])  # fmt: skip
     cache = objects_dir()
@@ -177,7 +185,7 @@ def compile_sample(src: Path) -> CompiledObject:
         key, deps, diagnostics = hit
         return CompiledObject(src, cache / f"{key}.o", key, True, version, tuple(flags),
                               deps, diagnostics)  # fmt: skip
-    return _compile(src, clang, version, flags, base, cache, manifest)
+    return _compile(src, clang, version, flags, base, cache, manifest, variant)
 
 
 def _digest(parts: list[bytes]) -> str:
@@ -214,13 +222,19 @@ def _lookup(manifest: Path, base: str, cache: Path) -> tuple[str, tuple[Path, ..
 
 
 def _compile(
-    src: Path, clang: Path, version: str, flags: list[str], base: str, cache: Path, manifest: Path
+    src: Path,
+    clang: Path,
+    version: str,
+    flags: list[str],
+    base: str,
+    cache: Path,
+    manifest: Path,
+    variant: Variant,
 ) -> CompiledObject:
-    where = inputs(src)
+    where = inputs(src, variant)
     with _staged(where) as stage:
         real = {stage / name: path for name, path in where.staged().items()}
-        to_stage = {str(path): str(staged) for staged, path in real.items()}
-        staged_flags = [to_stage.get(f, f) for f in flags] + [
+        staged_flags = [_restage(f, real) for f in flags] + [
             f"-ffile-prefix-map={stage}={STAGE_ROOT}",
             f"-fdebug-compilation-dir={STAGE_ROOT}",
         ]
@@ -248,6 +262,14 @@ def _compile(
         }, indent=1))  # fmt: skip
     return CompiledObject(src, final, key, False, version, tuple(flags), tuple(deps),
                           stderr.strip())  # fmt: skip
+
+
+def _restage(flag: str, real: dict[Path, Path]) -> str:
+    """A flag naming a real input directory (or a path inside it), staged."""
+    for staged, original in real.items():
+        if flag == str(original) or flag.startswith(str(original) + "/"):
+            return str(staged) + flag[len(str(original)) :]
+    return flag
 
 
 def _unstage(path: Path, real: dict[Path, Path]) -> Path:

@@ -52,6 +52,7 @@ from kptrdoc.kernel_range import host_version
 
 if TYPE_CHECKING:
     from kptrdoc.matrix.record import Record
+    from kptrdoc.variants import Variant
 
 LOG_TAIL_LINES = 20
 
@@ -197,16 +198,42 @@ class HarnessFailure(Exception):
 
 class BpfSourceFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
+        from kptrdoc.toolchain import target_arch
+        from kptrdoc.variants import VariantError, read_variants
+
+        try:
+            variants = read_variants(self.path)
+        except VariantError as exc:
+            yield BrokenSampleItem.from_parent(self, name="<build>", message=str(exc), kind="fail")
+            return
+        host_arch = target_arch()
+        loaded = False
+        for variant in variants:
+            suffix = "" if variant is variants[0] else f"[{variant.label}]"
+            if variant.error is not None:
+                yield CompileErrorItem.from_parent(
+                    self, name=f"<compile:{variant.label}>", variant=variant
+                )
+            elif variant.native(host_arch):
+                yield from self._programs(variant, suffix if loaded else "")
+                loaded = True
+            else:
+                yield BuildOnlyItem.from_parent(
+                    self, name=f"<build:{variant.label}>", variant=variant
+                )
+
+    def _programs(self, variant: Variant, suffix: str) -> Iterator[pytest.Item]:
         from kptrdoc.compile import CompileError, compile_sample
         from kptrdoc.loader import list_programs
         from kptrdoc.toolchain import ToolchainError
 
         try:
-            compiled = compile_sample(self.path)
+            compiled = compile_sample(self.path, variant)
         except CompileError as exc:
             yield BrokenSampleItem.from_parent(
-                self, name="<compile>", message=f"{exc}\n\n{exc.diagnostics}", kind="fail"
-            )
+                self, name=f"<compile{suffix}>", message=f"{exc}\n\n{exc.diagnostics}",
+                kind="fail",
+            )  # fmt: skip
             return
         except KptrdocError as exc:  # toolchain missing: like a kernel without BTF
             yield BrokenSampleItem.from_parent(
@@ -236,12 +263,61 @@ class BpfSourceFile(pytest.File):
         for program in programs:
             yield BpfProgramItem.from_parent(
                 self,
-                name=program.name,
+                name=program.name + suffix,
+                program=program.name,
                 obj_path=compiled.path,
                 section=program.section,
                 expect=expectations[program.name],
                 record=record,
             )
+
+
+class CompileErrorItem(pytest.Item):
+    """A build variant whose point is a compiler error: clang must fail with that text."""
+
+    def __init__(self, *, variant: Variant, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.variant = variant
+
+    def runtest(self) -> None:
+        from kptrdoc.compile import CompileError, compile_sample
+
+        try:
+            compiled = compile_sample(self.path, self.variant)
+        except CompileError as exc:
+            if self.variant.error and self.variant.error in exc.diagnostics:
+                return
+            raise HarnessFailure(
+                f"{self.path} ({self.variant.label}): clang failed, but not with "
+                f"{self.variant.error!r}:\n{exc.diagnostics}"
+            ) from None
+        raise HarnessFailure(
+            f"{self.path} ({self.variant.label}): compiled to {compiled.path}, expected the "
+            f"compiler error {self.variant.error!r}"
+        )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        if isinstance(excinfo.value, HarnessFailure | KptrdocError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
+class BuildOnlyItem(CompileErrorItem):
+    """A variant the build machine cannot load (another architecture or byte order):
+    it must compile, and the object model must read it."""
+
+    def runtest(self) -> None:
+        from kptrdoc.compile import CompileError, compile_sample
+        from kptrdoc.objects import load_object
+
+        try:
+            compiled = compile_sample(self.path, self.variant)
+        except CompileError as exc:
+            raise HarnessFailure(f"{exc}\n\n{exc.diagnostics}") from None
+        load_object(compiled.path)
 
 
 class BrokenSampleItem(pytest.Item):
@@ -272,6 +348,7 @@ class BpfProgramItem(pytest.Item):
     def __init__(
         self,
         *,
+        program: str,
         obj_path: Path,
         section: str,
         expect: Expectation,
@@ -279,6 +356,7 @@ class BpfProgramItem(pytest.Item):
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
+        self.program = program
         self.obj_path = obj_path
         self.section = section
         self.expect = expect
@@ -299,7 +377,7 @@ class BpfProgramItem(pytest.Item):
 
         host = _host(self.config)
         resolved = self.expect.resolve(host.version)
-        result = loader.load_program(self.obj_path, self.name, run=resolved.run)
+        result = loader.load_program(self.obj_path, self.program, run=resolved.run)
         self.result = result
         run = result.run
         got = outcome(
@@ -329,7 +407,7 @@ class BpfProgramItem(pytest.Item):
         if status is Status.UNVERIFIED:
             why = f"{got.label}: {result.reason or checked.detail}"
             if _require_kernel(self.config) and not self.record.met_on_a_recorded_kernel(
-                self.sample, self.name, self.expect
+                self.sample, self.program, self.expect
             ):
                 raise HarnessFailure(
                     self._report(

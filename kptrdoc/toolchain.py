@@ -524,6 +524,41 @@ def setup_old_headers(apt: IsolatedApt, manifest: dict) -> None:
     _write_manifest(manifest)
 
 
+def uapi_headers() -> Path:
+    """Linux's uapi headers of every architecture (sid's ``linux-libc-dev``, unpacked
+    once into ``cache_dir()/uapi/``): ``usr/lib/linux/uapi/<arch>/asm`` and
+    ``usr/include/linux``, for samples built for another ``__TARGET_ARCH``."""
+    manifest = _read_manifest()
+    entry = manifest.get("uapi")
+    if entry and (Path(entry["root"]) / "usr" / "lib" / "linux" / "uapi").is_dir():
+        return Path(entry["root"])
+    apt = IsolatedApt(cache_dir() / "apt")
+    if apt.stale():
+        apt.update()
+    versions = apt.versions("linux-libc-dev", "sid")
+    if not versions:
+        raise ToolchainError("linux-libc-dev is not in sid's index: no uapi headers")
+    chosen = versions[0]
+    root = cache_dir() / "uapi" / f"linux-libc-dev-{chosen}"
+    with tempfile.TemporaryDirectory(prefix="kptrdoc-uapi-") as tmp:
+        work = Path(tmp)
+        apt.run("download", f"linux-libc-dev={chosen}", cwd=work)
+        debs = sorted(work.glob("linux-libc-dev_*.deb"))
+        if not debs:
+            raise ToolchainError("apt-get download brought no linux-libc-dev .deb")
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(work / "x")], check=True)
+        if not (work / "x" / "usr" / "lib" / "linux" / "uapi").is_dir():
+            raise ToolchainError(f"{debs[0].name}: no usr/lib/linux/uapi inside")
+        if root.exists():
+            shutil.rmtree(root)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(work / "x"), root)
+    manifest["uapi"] = {"root": str(root), "debian": chosen}
+    _write_manifest(manifest)
+    _log(f"linux-libc-dev {chosen} uapi headers (every architecture) in {root}")
+    return root
+
+
 def setup() -> None:
     """Fetch and build whatever is missing; do nothing when everything is there."""
     manifest = _read_manifest()

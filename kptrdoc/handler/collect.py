@@ -174,9 +174,10 @@ def sample_evidence(
 ) -> SampleEvidence:
     """Compile, inspect and load one sample (or reuse what the cache has for the same inputs)."""
     from kptrdoc.compile import compile_sample
+    from kptrdoc.variants import DEFAULT, main_variant
 
     try:
-        obj = compile_sample(path)
+        obj = compile_sample(path, main_variant(path, toolchain.target_arch()) or DEFAULT)
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
     names = names or [macro]
