@@ -224,7 +224,7 @@ class BpfSourceFile(pytest.File):
 
     def _programs(self, variant: Variant, suffix: str) -> Iterator[pytest.Item]:
         from kptrdoc.compile import CompileError, compile_sample
-        from kptrdoc.loader import list_programs
+        from kptrdoc.objects import load_object
         from kptrdoc.toolchain import ToolchainError
 
         try:
@@ -242,8 +242,7 @@ class BpfSourceFile(pytest.File):
             return
         self.config.stash[_COUNTS]["cached" if compiled.cached else "compiled"] += 1
         try:
-            programs = list_programs(compiled.path)
-            expectations = read_expectations(compiled.path, [p.name for p in programs])
+            programs = load_object(compiled.path).programs
             record = _record(self.config, self.path)
         except ToolchainError as exc:  # the pinned libbpf is missing
             yield BrokenSampleItem.from_parent(
@@ -267,7 +266,7 @@ class BpfSourceFile(pytest.File):
                 program=program.name,
                 obj_path=compiled.path,
                 section=program.section,
-                expect=expectations[program.name],
+                expect=program.expect,
                 record=record,
             )
 

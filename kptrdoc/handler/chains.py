@@ -5,19 +5,15 @@
 - the entries of the DATASECs a definition's ``section(".ksyms")`` names, and
   the ELF symbols its ``weak`` / ``visibility("hidden")`` marks, each with its
   BTF ``VAR``/``FUNC`` and linkage (:class:`EmitPlan` says which apply);
-- members of ``.maps`` definitions that map-definition macros declare (``__uint``);
-- the extern kfuncs, when the object model
-  is not there to give them.
+- members of ``.maps`` definitions that map-definition macros declare (``__uint``).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from kptrdoc.errors import KptrdocError
 from kptrdoc.handler.model import ChainStep, SymbolView, TagUse
 
 
@@ -269,26 +265,3 @@ def symbol_uses(spec: Any, symbols: list[Any], plan: EmitPlan, sample: str) -> l
     return uses
 
 
-def externs_from_btf(spec: Any, source: str) -> list[tuple[str, str]]:
-    """Extern functions (kfuncs) of the object, with their declaration from the source."""
-    from kptrdoc.btf import Func, FuncLinkage
-
-    found = []
-    for t in spec:
-        if isinstance(t, Func) and t.linkage == FuncLinkage.EXTERN:
-            decl = re.search(rf"^\s*extern\b[^;]*\b{re.escape(t.name)}\s*\([^;]*;", source, re.M)
-            found.append((t.name, " ".join(decl.group(0).split()) if decl else t.name + "(...)"))
-    return found
-
-
-def object_spec(obj_path: Path) -> Any:
-    """The object's ``.BTF`` parsed by kptrdoc's BTF reader (only that section is read)."""
-    from elftools.elf.elffile import ELFFile
-
-    from kptrdoc.btf import parse_btf
-
-    with obj_path.open("rb") as handle:
-        section = ELFFile(handle).get_section_by_name(".BTF")
-        if section is None:
-            raise KptrdocError(f"{obj_path}: no .BTF section (compile with -g)")
-        return parse_btf(section.data())

@@ -20,23 +20,21 @@ import datetime as _dt
 import os
 import platform
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kptrdoc import headers, toolchain
+from kptrdoc.elf import ElfObject
 from kptrdoc.errors import KptrdocError
-from kptrdoc.expectations import Expectation, Resolved, Status, check, outcome
+from kptrdoc.expectations import Resolved, Status, check, outcome
 from kptrdoc.handler.cache import SampleEvidence, cache_enabled, cache_path, read_cache, write_cache
 from kptrdoc.handler.chains import (
     EmitPlan,
     decl_tag_uses,
     definition_emits,
-    externs_from_btf,
     map_member_uses,
     member_names_used,
-    object_spec,
     section_uses,
     symbol_uses,
     tag_uses,
@@ -148,15 +146,6 @@ def _short_block(definitions: tuple[headers.Definition, ...]) -> str:
     return block if block.count("\n") < MAX_BLOCK_LINES else ""
 
 
-def _object_model_loader() -> Callable[[Path], Any] | None:
-    """The object model's entry point (:func:`kptrdoc.objects.load_object`)."""
-    try:
-        from kptrdoc.objects import load_object
-    except ImportError:
-        return None
-    return load_object
-
-
 def _add_extern(page: MacroPage, ext: ExternView, sample: str) -> None:
     known = next((e for e in page.externs if e.name == ext.name), None)
     if known is None:
@@ -202,7 +191,8 @@ def _collect_sample(
     plan: EmitPlan,
     context: RecordContext,
 ) -> SampleEvidence:
-    from kptrdoc.loader import list_programs, load_program
+    from kptrdoc.loader import load_program
+    from kptrdoc.objects import load_object
 
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
@@ -211,41 +201,29 @@ def _collect_sample(
         view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"), str(obj.path)
     )
     clang = obj.clang_version
-    spec = object_spec(obj.path)
-    evidence.tag_uses += _emitted(spec, obj.path, plan, source, names[0], path.name)
+    try:
+        model = load_object(obj.path, strict=False)  # a mistake may be a map libbpf refuses
+    except KptrdocError as exc:
+        raise CollectError(f"{rel}: the object model could not read it: {exc}") from None
+    evidence.problems += [f"{rel}: the object model could not read it: {p}" for p in model.problems]
+    spec = model.btf
+    if spec is None or model.elf is None:
+        raise CollectError(f"{rel}: the object has no .BTF (compile with -g)")
+    evidence.tag_uses += _emitted(spec, model.elf, plan, source, names[0], path.name)
+    for m in model.maps:
+        uid = re.sub(r"\W", "-", f"{path.stem}-{m.name}")
+        evidence.maps.append(map_view(m, path.name, uid))
+    for section in model.data_sections:
+        uid = re.sub(r"\W", "-", f"{path.stem}-{section.name}")
+        data_map = globals_view(section, path.name, uid)
+        if data_map is not None:
+            evidence.maps.append(data_map)
+    for ext in model.externs:
+        evidence.externs.append(ExternView(ext.name, ext.kind, ext.signature, [path.name]))
 
-    model_loader = _object_model_loader()
-    model = None
-    if model_loader is not None:
-        try:
-            model = model_loader(obj.path)
-        except KptrdocError as exc:
-            evidence.problems.append(f"{rel}: the object model could not read it: {exc}")
-    else:
-        evidence.problems.append(
-            "the object model (kptrdoc.objects) is not available: no map layouts"
-        )
-    if model is None:
-        for name, signature in externs_from_btf(spec, source):
-            evidence.externs.append(ExternView(name, "kfunc", signature, [path.name]))
-    else:
-        for m in model.maps:
-            uid = re.sub(r"\W", "-", f"{path.stem}-{m.name}")
-            evidence.maps.append(map_view(m, path.name, uid))
-        for section in model.data_sections:
-            uid = re.sub(r"\W", "-", f"{path.stem}-{section.name}")
-            data_map = globals_view(section, path.name, uid)
-            if data_map is not None:
-                evidence.maps.append(data_map)
-        for ext in model.externs:
-            evidence.externs.append(ExternView(ext.name, ext.kind, ext.signature, [path.name]))
-
-    annotations: dict[str, Expectation] = {}
-    if model is not None:
-        annotations = {prog.name: prog.expect for prog in model.programs}
     host = host_version()
-    for info in list_programs(obj.path):
-        expect = annotations.get(info.name, Expectation())
+    for info in model.programs:
+        expect = info.expect
         resolved = expect.resolve(host) if not expect.problem() else None
         trigger = resolved.run if resolved else None
         text, first = function_source(source, info.name)
@@ -280,7 +258,7 @@ def _collect_sample(
 
 
 def _emitted(
-    spec: Any, obj_path: Path, plan: EmitPlan, source: str, macro: str, sample: str
+    spec: Any, elf: ElfObject, plan: EmitPlan, source: str, macro: str, sample: str
 ) -> list[TagUse]:
     """What the object holds of the macro, by what its definition says it emits."""
     uses: list[TagUse] = []
@@ -289,9 +267,7 @@ def _emitted(
     if plan.decl_tags:
         uses += decl_tag_uses(spec, list(plan.decl_tags), sample)
     if plan.sections or plan.weak or plan.hidden:
-        from kptrdoc.elf import read_object
-
-        symbols = list(read_object(obj_path).symbols)
+        symbols = list(elf.symbols)
         if plan.sections:
             uses += section_uses(spec, symbols, plan.sections, sample)
         if plan.weak or plan.hidden:

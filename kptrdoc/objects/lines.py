@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from kptrdoc.btf import parse_btf_ext
-from kptrdoc.btf.errors import BTFError
-from kptrdoc.elf import ElfObject
+from kptrdoc.btf.ext import BTFExt
 from kptrdoc.objects.model import SourceLine
 
 
-def line_info(spec, elf: ElfObject, notes: list[str]) -> dict[str, list[SourceLine]]:
+def line_info(ext: BTFExt | None) -> dict[str, list[SourceLine]]:
     """``{section name: [SourceLine with the instruction index in that section]}``."""
-    raw = elf.btf_ext
-    if raw is None or spec is None:
-        return {}
-    try:
-        ext = parse_btf_ext(raw, spec)
-    except BTFError as exc:
-        notes.append(f".BTF.ext not read: {exc}")
+    if ext is None:
         return {}
     return {
         sec: [SourceLine(r.insn_off, r.file_name, r.line, r.column, r.line_text) for r in records]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from kptrdoc.btf import parse_btf
+from kptrdoc.btf import parse_btf, parse_btf_ext
 from kptrdoc.btf.errors import BTFError
 from kptrdoc.elf import ElfObject
 from kptrdoc.objects.datasecs import global_sections
@@ -48,6 +48,7 @@ def _load(path: Path, strict: bool) -> BpfObject:
     notes: list[str] = []
     problems: list[str] = []
     spec = None
+    ext = None
     if raw is None:
         notes.append("no .BTF section: compile with -g for maps, types and expectations")
     else:
@@ -55,12 +56,17 @@ def _load(path: Path, strict: bool) -> BpfObject:
             spec = parse_btf(raw)
         except BTFError as exc:
             raise ObjectError(f"{path}: .BTF: {exc}") from None
+        raw_ext = elf.btf_ext
+        if raw_ext is not None:
+            try:
+                ext = parse_btf_ext(raw_ext, spec)
+            except BTFError as exc:
+                notes.append(f".BTF.ext not read: {exc}")
     try:
         maps = parse_maps(spec, elf, None if strict else problems)
         data_sections = global_sections(spec, elf)
         externs, extern_sections = collect_externs(spec, elf)
-        lines = line_info(spec, elf, notes)
-        programs = collect_programs(spec, elf, lines)
+        programs = collect_programs(spec, elf, line_info(ext))
     except BTFError as exc:
         raise ObjectError(f"{path}: {exc}") from None
     license_bytes = elf.section_data("license")
@@ -76,4 +82,7 @@ def _load(path: Path, strict: bool) -> BpfObject:
         externs=tuple(externs),
         notes=tuple(notes),
         problems=tuple(problems),
+        elf=elf,
+        btf=spec,
+        btf_ext=ext,
     )

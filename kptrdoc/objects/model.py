@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kptrdoc.btf.ext import BTFExt
+from kptrdoc.btf.spec import Spec
+from kptrdoc.elf import ElfObject
 from kptrdoc.errors import KptrdocError
 from kptrdoc.expectations import Expectation
 
@@ -168,6 +171,8 @@ class Extern:
 
 @dataclass(frozen=True, slots=True)
 class BpfObject:
+    """A compiled BPF object, read once: the only way into one (``load_object``)."""
+
     path: Path
     license: str | None
     programs: tuple[Program, ...]
@@ -176,6 +181,12 @@ class BpfObject:
     externs: tuple[Extern, ...]
     notes: tuple[str, ...] = field(default=())
     problems: tuple[str, ...] = field(default=())  # malformed maps, with strict=False
+    elf: ElfObject | None = field(default=None, compare=False, repr=False)
+    """The ELF as read: sections, symbols, relocations."""
+    btf: Spec | None = field(default=None, compare=False, repr=False)
+    """The object's ``.BTF``; ``None`` without ``-g``."""
+    btf_ext: BTFExt | None = field(default=None, compare=False, repr=False)
+    """The object's ``.BTF.ext``: func info, line info, CO-RE relocations."""
 
     @property
     def globals(self) -> tuple[GlobalVar, ...]:

@@ -100,8 +100,13 @@ def test_example_highlights_the_macro(kptr_page) -> None:
 def test_provenance_and_no_problems(kptr_page) -> None:
     text = page_text(kptr_page)
     assert "Provenance" in text and "Page generated" in text
+    from kptrdoc.matrix.kernels import host_btf_sha256
+
+    build = host_btf_sha256()[:12]
     assert re.search(
-        r"loaded into Linux \S+ \(\w+\) through libbpf [\d.]+ on \d{4}-\d\d-\d\d", text
+        rf"loaded into Linux \S+, build {build} \(\w+\) through libbpf [\d.]+ on "
+        r"\d{4}-\d\d-\d\d",
+        text,
     )
     assert "Incomplete evidence" not in text
 
