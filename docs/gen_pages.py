@@ -106,7 +106,10 @@ def page_evidence(folder: Path) -> tuple[str, str]:
     page, from the handler's collect step (its evidence is cached, nothing is booted)."""
     from kptrdoc.handler.collect import CollectOptions, collect_page
 
-    page = collect_page(folder.name, CollectOptions(samples_dir=folder.parent, history=False))
+    try:
+        page = collect_page(folder.name, CollectOptions(samples_dir=folder.parent, history=False))
+    except KptrdocError:  # the page itself reports it (the handler fails that page, one line)
+        return "the samples are broken", "not measured"
     programs = [p for s in page.samples for p in s.programs]
     good = [p for p in programs if p.verifier is not None and p.verifier.matches_expectation]
     loaded = sum(1 for p in programs if p.verifier is not None and p.verifier.verdict == "loaded")

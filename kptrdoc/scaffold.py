@@ -9,6 +9,7 @@ the same stem) and a sample that compiles and loads as it is, carrying
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -19,7 +20,7 @@ NAME = re.compile(r"^(?:(?:enum|struct|union)\s+)?[A-Za-z_]\w*$")
 
 README = """\
 ---
-macro: {macro}
+macro: {macro_yaml}
 header: {header}
 since: {since}  # {since_note}
 related: [{related}]
@@ -92,6 +93,12 @@ def _since(hist: headers.History) -> tuple[str, str]:
     )
 
 
+def _yaml(text: str) -> str:
+    """A YAML scalar that reads back as this very string: ``NULL``, ``true`` or ``1.0``
+    unquoted would be null, a boolean or a number. A JSON string is YAML."""
+    return json.dumps(text)
+
+
 def _function_name(name: str) -> str:
     bare = re.sub(r"\W", "_", name.split()[-1]).strip("_").lower() or "macro"
     return f"example_{bare}"[:60]
@@ -122,10 +129,11 @@ def scaffold(macro: str, samples_dir: Path) -> Path:
     (folder / "README.md").write_text(
         README.format(
             macro=macro,
-            header=definition.header,
-            since=since or '""',
+            macro_yaml=_yaml(macro),
+            header=_yaml(definition.header),
+            since=_yaml(since or ""),
             since_note=note,
-            related=", ".join(family[:4]),
+            related=", ".join(_yaml(name) for name in family[:4]),
         )
     )
     sample = folder / f"{macro.split()[-1].lstrip('_') or 'macro'}.bpf.c"

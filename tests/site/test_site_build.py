@@ -6,8 +6,11 @@ import html
 import os
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class _Text(HTMLParser):
@@ -132,3 +135,28 @@ def test_coverage_page(built_site) -> None:
 @pytest.mark.parametrize("needle", ["api.github.com", "fonts.googleapis.com"])
 def test_no_network_assets(kptr_page, needle) -> None:
     assert needle not in kptr_page
+
+
+def test_a_broken_sample_is_one_line_naming_file_page_and_clang(
+    tmp_path: Path, releases, build_mkdocs
+) -> None:
+    """A contributor's C syntax error stops the strict build with clang's message, no traceback."""
+    import shutil
+
+    root = tmp_path / "repo"
+    for part in ("docs", "kptrdoc", "mkdocstrings_handlers"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    for page in ("__kptr", "__uint"):
+        shutil.copytree(REPO / "samples" / page, root / "samples" / page)
+    shutil.copyfile(REPO / "samples" / "matrix.lock.json", root / "samples" / "matrix.lock.json")
+    broken = root / "samples" / "__uint" / "uint.bpf.c"
+    lines = broken.read_text().splitlines()
+    broken.write_text("\n".join([*lines, "int oops(void) { return no_such_thing }", ""]))
+    proc = build_mkdocs(root / "mkdocs.yml", root / "site", root)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Traceback" not in output, output[-3000:]
+    assert f"{broken}: does not compile: {broken}:{len(lines) + 1}:" in output
+    assert "use of undeclared identifier 'no_such_thing'" in output
+    assert "macros/__uint.md" in output

@@ -45,3 +45,24 @@ def test_new_refuses_an_existing_folder(tmp_path: Path, releases, capsys) -> Non
     assert main(["new", "__kptr", "--samples-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
     assert "already exists" in err and len(err.splitlines()) == 1
+
+
+def test_front_matter_round_trips_for_every_public_macro(tmp_path: Path, releases) -> None:
+    """YAML would read ``macro: NULL`` as null and ``true`` as a boolean: every name of the
+    public list must come back as itself, with its header and since tag."""
+    from kptrdoc import headers
+    from kptrdoc.handler.readme import read_readme
+    from kptrdoc.scaffold import scaffold
+
+    macros = headers.public_macros()
+    assert len(macros) > 150 and any(m.name == "NULL" for m in macros)
+    wrong = []
+    for macro in macros:
+        folder = scaffold(macro.name, tmp_path / macro.name.lower())
+        front, _ = read_readme(folder)
+        if (front.macro, front.header) != (macro.name, macro.header):
+            wrong.append((macro.name, front.macro, front.header))
+        for name in front.related:
+            if not isinstance(name, str):
+                wrong.append((macro.name, "related", name))
+    assert wrong == []
