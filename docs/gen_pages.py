@@ -191,6 +191,10 @@ def reference_modules() -> list[str]:
 
 
 def main() -> None:
+    from kptrdoc.compile import compile_all
+
+    # every sample compiled on all cores first: the pages then find their objects cached
+    compile_all(sorted(SAMPLES.glob("*/*.bpf.c")))
     pages: dict[str, str] = {}
     by_header: dict[str, list[str]] = defaultdict(list)
     for folder in macro_folders():

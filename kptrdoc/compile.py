@@ -188,6 +188,31 @@ def compile_sample(src: Path, variant: Variant = DEFAULT) -> CompiledObject:
     return _compile(src, clang, version, flags, base, cache, manifest, variant)
 
 
+def compile_all(
+    sources: list[Path], jobs: int | None = None
+) -> dict[Path, CompiledObject | KptrdocError]:
+    """Compile every sample's main build (:func:`kptrdoc.variants.main_variant`) on all
+    cores: clang runs as a subprocess, so threads keep every core busy. Each source
+    maps to its object or to the error that stopped it; sources with nothing to
+    load (only compiler errors or other architectures) are left out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kptrdoc.variants import main_variant
+
+    def one(src: Path) -> tuple[Path, CompiledObject | KptrdocError | None]:
+        try:
+            variant = main_variant(src, toolchain.target_arch())
+            return src, None if variant is None else compile_sample(src, variant)
+        except KptrdocError as exc:
+            return src, exc
+
+    toolchain.vmlinux_h(sources[0].parent if sources else None)  # made once, before the pool
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(sources)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(one, sources))
+    return {src: result for src, result in done if result is not None}
+
+
 def _digest(parts: list[bytes]) -> str:
     h = hashlib.sha256()
     for part in parts:

@@ -98,26 +98,19 @@ def sample_sources(spec: str) -> list[Path]:
 
 
 def _compile(sources: list[Path]) -> tuple[list[Path], dict[Path, Path], int]:
-    """Compile every sample; one that does not compile is reported and left out."""
-    from kptrdoc.compile import compile_sample
-    from kptrdoc.toolchain import target_arch
-    from kptrdoc.variants import main_variant
+    """Compile every sample (on all cores); one that does not compile is reported and left out."""
+    from kptrdoc.compile import compile_all
 
     paths: list[Path] = []
     source_of: dict[Path, Path] = {}
     broken = 0
-    for src in sources:
-        try:
-            variant = main_variant(src, target_arch())
-            if variant is None:  # only compiler errors or other architectures: nothing to load
-                continue
-            obj = compile_sample(src, variant)
-        except KptrdocError as exc:
-            print(f"kptrdoc matrix: {exc} (left out)", file=sys.stderr)
+    for src, result in compile_all(sources).items():
+        if isinstance(result, KptrdocError):
+            print(f"kptrdoc matrix: {result} (left out)", file=sys.stderr)
             broken += 1
             continue
-        paths.append(obj.path)
-        source_of[obj.path] = src
+        paths.append(result.path)
+        source_of[result.path] = src
     if not paths:
         raise KptrdocError("no sample compiles")
     return paths, source_of, broken
