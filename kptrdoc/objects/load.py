@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 from kptrdoc.btf import parse_btf, parse_btf_ext
 from kptrdoc.btf.errors import BTFError
 from kptrdoc.elf import ElfObject
+from kptrdoc.errors import KptrdocError
 from kptrdoc.objects.datasecs import global_sections
 from kptrdoc.objects.externs import collect_externs
 from kptrdoc.objects.lines import line_info
+from kptrdoc.objects.listing import Listing
 from kptrdoc.objects.maps import parse_maps
 from kptrdoc.objects.model import BpfObject, ObjectError
 from kptrdoc.objects.programs import collect_programs
@@ -66,7 +69,10 @@ def _load(path: Path, strict: bool) -> BpfObject:
         maps = parse_maps(spec, elf, None if strict else problems)
         data_sections = global_sections(spec, elf)
         externs, extern_sections = collect_externs(spec, elf)
-        programs = collect_programs(spec, elf, line_info(ext))
+        lines = line_info(ext)
+        listing = Listing(elf, spec, ext, externs, _helper_names())
+        programs = collect_programs(spec, elf, lines, listing)
+        subprograms = collect_programs(spec, elf, lines, listing, text=True)
     except BTFError as exc:
         raise ObjectError(f"{path}: {exc}") from None
     license_bytes = elf.section_data("license")
@@ -85,4 +91,17 @@ def _load(path: Path, strict: bool) -> BpfObject:
         elf=elf,
         btf=spec,
         btf_ext=ext,
+        subprograms=tuple(subprograms),
     )
+
+
+@functools.cache
+def _helper_names() -> Mapping[int, str] | None:
+    """BPF helper names by id, from the pinned libbpf's ``bpf_helper_defs.h``; ``None``
+    without it (calls then print as ``call #N``)."""
+    from kptrdoc.insn import pinned_helper_names
+
+    try:
+        return pinned_helper_names()
+    except KptrdocError:
+        return None

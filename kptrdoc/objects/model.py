@@ -7,6 +7,7 @@ Everything here is plain data; :mod:`kptrdoc.objects.load` builds it and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from kptrdoc.btf.ext import BTFExt
@@ -14,6 +15,7 @@ from kptrdoc.btf.spec import Spec
 from kptrdoc.elf import ElfObject
 from kptrdoc.errors import KptrdocError
 from kptrdoc.expectations import Expectation
+from kptrdoc.insn import Instruction
 
 
 class ObjectError(KptrdocError):
@@ -91,6 +93,83 @@ class SourceLine:
 
 
 @dataclass(frozen=True, slots=True)
+class RelocationTarget:
+    """What an ELF relocation on an instruction points at, classified as libbpf does."""
+
+    kind: str
+    """``map``, ``global``, ``subprog``, ``kfunc``, ``ksym``, ``kconfig`` or ``other``."""
+    symbol: str
+    """The name shown: a map, variable or function; ``.rodata.str1.1+8`` for an offset
+    into a section that has no named symbol there."""
+    section: str | None
+    """The section the symbol is in; ``None`` for an extern."""
+
+
+class Operand(StrEnum):
+    """The part of an instruction a CO-RE relocation rewrites."""
+
+    IMM = "imm"
+    """ALU/ALU64 with an immediate: ``rX = V``, ``rX += V``, ``rX <<= V`` ..."""
+    OFF = "off"
+    """LDX/ST/STX: the offset of the memory access."""
+    IMM64 = "imm64"
+    """The 64-bit immediate of ``ld_imm64`` (two slots)."""
+    NONE = ""
+    """An instruction CO-RE cannot relocate."""
+
+
+@dataclass(frozen=True, slots=True)
+class CoreRelocation:
+    """One CO-RE relocation record of ``.BTF.ext``, as the compiler emitted it."""
+
+    program: str
+    """The (sub)program holding the instruction."""
+    section: str
+    """The ELF section: ``tp_btf/task_newtask``, ``.text``."""
+    index: int
+    """Its position among the section's CO-RE records: libbpf's ``relo #index``."""
+    insn: int
+    """The slot it patches, from the start of the program."""
+    kind: str
+    """libbpf's name: ``byte_off``, ``byte_sz``, ``field_exists``, ``signed``, ``lshift_u64``,
+    ``rshift_u64``, ``local_type_id``, ``target_type_id``, ``type_exists``,
+    ``type_matches``, ``type_size``, ``enumval_exists``, ``enumval_value``."""
+    type_id: int
+    """The local (object BTF) root type."""
+    type_name: str
+    """``struct task_struct``, ``enum cpuhp_state``."""
+    access: str
+    """The access string (``0:95``)."""
+    path: str
+    """The access spelled out (``task_struct.tgid``, ``cpuhp_state::CPUHP_AP_ONLINE_DYN``)."""
+    operand: Operand
+    local_value: int | None
+    """The operand as compiled: imm (s32), off (s16), imm64 (u64)."""
+    mem_size: int | None
+    """Bytes accessed, for LDX/ST/STX."""
+    section_insn: int
+    """The slot within the section (``.BTF.ext`` byte offset // 8)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramInsn:
+    """One instruction of a program with what the object says about it."""
+
+    insn: Instruction
+    """Decoded; ``insn.index`` counts slots from the start of the program."""
+    text: str
+    """Kernel style, with the names relocations give (``call bpf_cpumask_create``)."""
+    line: SourceLine | None = None
+    """The source line in effect (the last line_info record at or before it)."""
+    relocation: RelocationTarget | None = None
+    core: CoreRelocation | None = None
+
+    @property
+    def index(self) -> int:
+        return self.insn.index
+
+
+@dataclass(frozen=True, slots=True)
 class Program:
     name: str
     section: str  # as libbpf reports it: without the leading '?' of SEC("?...")
@@ -104,6 +183,13 @@ class Program:
     decl_tags: tuple[str, ...]
     expect: Expectation  # the kptrdoc.h annotations (kptrdoc.expectations)
     lines: tuple[SourceLine, ...] = ()
+    instructions: tuple[ProgramInsn, ...] = ()
+    calls: tuple[str, ...] = ()
+    """The subprograms it calls directly (functions in ``.text``), in call order."""
+
+    @property
+    def core_relocations(self) -> tuple[CoreRelocation, ...]:
+        return tuple(i.core for i in self.instructions if i.core is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +273,8 @@ class BpfObject:
     """The object's ``.BTF``; ``None`` without ``-g``."""
     btf_ext: BTFExt | None = field(default=None, compare=False, repr=False)
     """The object's ``.BTF.ext``: func info, line info, CO-RE relocations."""
+    subprograms: tuple[Program, ...] = ()
+    """Functions in ``.text``: what programs call (``__noinline``, global functions)."""
 
     @property
     def globals(self) -> tuple[GlobalVar, ...]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from kptrdoc.btf.types import Func
 from kptrdoc.elf import ElfObject
 from kptrdoc.expectations import parse_tags
+from kptrdoc.objects.listing import Listing
 from kptrdoc.objects.model import Program, SourceLine
 from kptrdoc.objects.sections import program_kind
 
@@ -22,11 +23,14 @@ def _func(spec, name: str) -> Func | None:
     return None
 
 
-def collect_programs(spec, elf: ElfObject, lines: dict[str, list[SourceLine]]) -> list[Program]:
-    """Programs in section order, then by offset (functions in ``.text`` are subprograms)."""
+def collect_programs(
+    spec, elf: ElfObject, lines: dict[str, list[SourceLine]], listing: Listing, text: bool = False
+) -> list[Program]:
+    """Programs in section order, then by offset; with ``text``, the functions in ``.text``
+    instead (the subprograms programs call)."""
     out: list[Program] = []
     for sym in elf.programs:
-        if sym.section == ".text" or not sym.name:
+        if (sym.section == ".text") != text or not sym.name:
             continue
         kind = program_kind(sym.section)
         func = _func(spec, sym.name)
@@ -40,6 +44,7 @@ def collect_programs(spec, elf: ElfObject, lines: dict[str, list[SourceLine]]) -
             for ln in lines.get(sym.section, [])
             if start <= ln.insn < start + count
         )
+        instructions, calls = listing.function(sym.name, sym.section, sym.offset, count, own_lines)
         out.append(
             Program(
                 name=sym.name,
@@ -54,6 +59,8 @@ def collect_programs(spec, elf: ElfObject, lines: dict[str, list[SourceLine]]) -
                 decl_tags=tags,
                 expect=parse_tags(list(tags)),
                 lines=own_lines,
+                instructions=instructions,
+                calls=calls,
             )
         )
     return out
