@@ -117,8 +117,10 @@ def compile_flags(src: Path, variant: Variant = DEFAULT) -> list[str]:
 
 STAGE_PARENT = Path("/tmp")
 """Where staging directories are made: a fixed place, so their paths have one length."""
-STAGE_ROOT = "/kptrdoc"
-"""The name the staging directory has in the object's debug info."""
+STAGE_ROOT = "."
+"""The name the staging directory has in the object's debug info: relative, so clang
+(run inside it) can still read each source line that ``.BTF.ext`` line info carries,
+and the object names no directory of the machine."""
 
 
 @contextlib.contextmanager
@@ -175,7 +177,7 @@ def compile_sample(src: Path, variant: Variant = DEFAULT) -> CompiledObject:
     clang = toolchain.clang()
     version = toolchain.clang_version(clang)
     flags = compile_flags(src, variant)
-    base = _digest([b"kptrdoc-compile-2", str(src).encode(), source_bytes,
+    base = _digest([b"kptrdoc-compile-3", str(src).encode(), source_bytes,
                     version.encode(), "\0".join(flags).encode()])  # fmt: skip
     cache = objects_dir()
     manifest = cache / f"{base}.deps.json"

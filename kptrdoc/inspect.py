@@ -5,23 +5,37 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("object", metavar="OBJ", help="a BPF object compiled with clang -g")
     parser.add_argument("--json", action="store_true", help="print JSON with stable keys")
+    parser.add_argument(
+        "--target-btf",
+        metavar="FILE",
+        help="a kernel's BTF: give each CO-RE relocation the value libbpf patches in for it",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from kptrdoc.objects import load_object, object_json
 
     obj = load_object(args.object)
+    values = None
+    if args.target_btf:
+        from kptrdoc.core import resolve
+
+        values = {
+            (r.relocation.section, r.relocation.index): r.value
+            for r in resolve(args.object, args.target_btf)
+        }
     if args.json:
-        json.dump(object_json(obj), sys.stdout, indent=2)
+        json.dump(object_json(obj, values), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        write_summary(obj, sys.stdout)
+        write_summary(obj, sys.stdout, values)
     return 0
 
 
@@ -51,7 +65,7 @@ def _layout(layout, out: TextIO, indent: str) -> None:
         out.write(f"{indent}special {f.kind} at {f.offset} ({f.path})\n")
 
 
-def write_summary(obj, out: TextIO) -> None:
+def write_summary(obj, out: TextIO, values: Mapping[tuple[str, int], int | None] | None = None):
     out.write(f"{obj.path}  license: {obj.license or '-'}\n")
     out.write(f"\nprograms ({len(obj.programs)})\n")
     for p in obj.programs:
@@ -64,6 +78,12 @@ def write_summary(obj, out: TextIO) -> None:
             out.write(f"      msg: {m}\n")
         if p.expect.description:
             out.write(f"      description: {p.expect.description}\n")
+        _listing(p, out, values)
+    if obj.subprograms:
+        out.write(f"\nsubprograms ({len(obj.subprograms)})\n")
+        for p in obj.subprograms:
+            out.write(f"  {p.name}  {p.insns} insns\n")
+            _listing(p, out, values)
     out.write(f"\nmaps ({len(obj.maps)})\n")
     for m in obj.maps:
         _map(m, out, "  ")
@@ -82,6 +102,26 @@ def write_summary(obj, out: TextIO) -> None:
         out.write(f"  {e.kind:<8} {e.signature}\n")
     for note in obj.notes:
         out.write(f"\nnote: {note}\n")
+
+
+def _listing(p, out: TextIO, values: Mapping[tuple[str, int], int | None] | None) -> None:
+    """The instructions, with the source line where it changes and relocations inline."""
+    shown = None
+    for i in p.instructions:
+        if i.line is not None and i.line.line != shown:
+            shown = i.line.line
+            out.write(f"      ; {i.line.text.strip()}  @ {i.line.file}:{i.line.line}\n")
+        notes = []
+        if i.relocation is not None:
+            notes.append(f"{i.relocation.kind} {i.relocation.symbol}")
+        if i.core is not None:
+            core = f"CO-RE {i.core.kind} {i.core.path or i.core.type_name} ({i.core.access})"
+            if values is not None:
+                value = values.get((i.core.section, i.core.index))
+                core += " -> poisoned" if value is None else f" -> {value}"
+            notes.append(core)
+        note = f"  ; {'; '.join(notes)}" if notes else ""
+        out.write(f"      {i.index:>4}: ({i.insn.code:02x}) {i.text}{note}\n")
 
 
 def _map(m, out: TextIO, indent: str) -> None:

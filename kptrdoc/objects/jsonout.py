@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kptrdoc.expectations import TAG_PREFIX
 from kptrdoc.objects.model import (
     BpfObject,
+    CoreRelocation,
     DataSection,
     Extern,
     GlobalVar,
     Layout,
     MapDef,
     Program,
+    ProgramInsn,
     SpecialField,
 )
 
@@ -54,7 +58,9 @@ def fields_json(layout: Layout | None) -> list[dict]:
     ]
 
 
-def program_json(p: Program) -> dict:
+def program_json(p: Program, values: Mapping[tuple[str, int], int | None] | None = None) -> dict:
+    """``values``: (section, CO-RE record index) -> what the relocation gets against a
+    target BTF (``None``: libbpf poisons the instruction), for ``--target-btf``."""
     return {
         "name": p.name,
         "section": p.section,
@@ -85,7 +91,33 @@ def program_json(p: Program) -> dict:
             }
             for ln in p.lines
         ],
+        "calls": list(p.calls),
+        "instructions": [insn_json(i) for i in p.instructions],
+        "core_relocations": [core_json(c, values) for c in p.core_relocations],
     }
+
+
+def insn_json(i: ProgramInsn) -> dict:
+    out: dict = {"index": i.index, "code": i.insn.code, "text": i.text}
+    if i.line is not None:
+        out["line"] = i.line.line
+    if i.relocation is not None:
+        out["relocation"] = {"kind": i.relocation.kind, "symbol": i.relocation.symbol}
+    return out
+
+
+def core_json(c: CoreRelocation, values: Mapping[tuple[str, int], int | None] | None) -> dict:
+    out: dict = {
+        "insn": c.insn,
+        "kind": c.kind,
+        "type": c.type_name,
+        "access": c.access,
+        "path": c.path,
+        "local_value": c.local_value,
+    }
+    if values is not None:
+        out["value"] = values.get((c.section, c.index))
+    return out
 
 
 def map_json(m: MapDef) -> dict:
@@ -144,11 +176,14 @@ def extern_json(e: Extern) -> dict:
     }
 
 
-def object_json(obj: BpfObject) -> dict:
+def object_json(
+    obj: BpfObject, values: Mapping[tuple[str, int], int | None] | None = None
+) -> dict:
     return {
         "path": str(obj.path),
         "license": obj.license,
-        "programs": [program_json(p) for p in obj.programs],
+        "programs": [program_json(p, values) for p in obj.programs],
+        "subprograms": [program_json(p, values) for p in obj.subprograms],
         "maps": [map_json(m) for m in obj.maps],
         "data_sections": [section_json(s) for s in obj.data_sections],
         "globals": [global_json(v) for v in obj.globals],

@@ -10,6 +10,7 @@ import pytest
 from harness_support import REPO, write_sample
 
 from kptrdoc.compile import CompileError, compile_sample
+from kptrdoc.objects import load_object
 
 
 def test_second_compile_is_cached_and_header_change_recompiles(tmp_path: Path) -> None:
@@ -74,3 +75,9 @@ def test_two_clones_compile_to_the_same_bytes(tmp_path: Path) -> None:
         assert data == second.path.read_bytes(), f"{rel}: the objects differ between clones"
         for place in (str(tmp_path), str(toolchain.cache_dir()), str(REPO), "/tmp/kptrdoc-cc-"):
             assert place.encode() not in data, f"{rel}: the object names {place}"
+        # line info still carries each source line's text (what the verifier log prints)
+        source = (clones[0] / rel).read_text().splitlines()
+        lines = [ln for p in load_object(first.path).programs for ln in p.lines]
+        assert lines, f"{rel}: no line info"
+        ours = [ln for ln in lines if ln.file.endswith(sample.name)]
+        assert ours and all(ln.text == source[ln.line - 1] for ln in ours), rel
