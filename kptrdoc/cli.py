@@ -16,7 +16,11 @@ from kptrdoc.errors import KptrdocError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "btf": ("kptrdoc.btf.cli", "read BTF from an object or raw file (dump)"),
-    "inspect": ("kptrdoc.inspect", "summarise a compiled BPF object: programs, maps, globals"),
+    "inspect": (
+        "kptrdoc.inspect",
+        "summarise a compiled BPF object: programs with their instructions and CO-RE "
+        "relocations, maps, globals",
+    ),
     "doctor": (
         "kptrdoc.doctor",
         "check the toolchain and the kernel; exit 1 if a piece is missing",
