@@ -12,14 +12,15 @@ import hashlib
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kptrdoc import toolchain
 from kptrdoc.errors import KptrdocError
+from kptrdoc.handler.evidence import Evidence
 from kptrdoc.handler.model import ExternView, MapView, SampleView, TagUse
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 @dataclass
@@ -33,6 +34,8 @@ class SampleEvidence:
     problems: list[str]
     collected_at: str
     object_path: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    """What the evidence providers found (:mod:`kptrdoc.handler.evidence`)."""
 
 
 def _code_fingerprint() -> str:

@@ -36,6 +36,9 @@ class EmitPlan:
     """``weak`` (or ``__weak``, which expands to it): ELF symbols bound WEAK."""
     hidden: bool = False
     """``visibility("hidden")``: ELF symbols with HIDDEN visibility."""
+    places_code: bool = False
+    """``section(name)`` with a name the user gives (``SEC``): what follows goes into that
+    section, and a function there is a program whose type libbpf derives from it."""
 
 
 def definition_emits(text: str) -> EmitPlan:
@@ -47,6 +50,7 @@ def definition_emits(text: str) -> EmitPlan:
         sections=tuple(dict.fromkeys(re.findall(r'section\(\s*"([^"]+)"\s*\)', text))),
         weak=re.search(r"(?<![A-Za-z])weak\b", text) is not None,
         hidden=re.search(r'visibility\(\s*"hidden"\s*\)', text) is not None,
+        places_code=re.search(r"section\(\s*[A-Za-z_]", text) is not None,
     )
 
 

@@ -17,6 +17,7 @@ Nothing here renders: the templates do.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import platform
 import re
@@ -25,19 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from kptrdoc import headers, toolchain
-from kptrdoc.elf import ElfObject
 from kptrdoc.errors import KptrdocError
 from kptrdoc.expectations import Resolved, Status, check, outcome
 from kptrdoc.handler.cache import SampleEvidence, cache_enabled, cache_path, read_cache, write_cache
-from kptrdoc.handler.chains import (
-    EmitPlan,
-    decl_tag_uses,
-    definition_emits,
-    map_member_uses,
-    member_names_used,
-    section_uses,
-    symbol_uses,
-    tag_uses,
+from kptrdoc.handler.chains import EmitPlan, definition_emits
+from kptrdoc.handler.evidence import (
+    ChainEvidence,
+    KernelTarget,
+    SampleContext,
+    Usage,
+    collect_evidence,
 )
 from kptrdoc.handler.layouts import globals_view, map_view
 from kptrdoc.handler.model import (
@@ -53,7 +51,6 @@ from kptrdoc.handler.model import (
     Provenance,
     RelatedLink,
     SampleView,
-    TagUse,
     VerifierRun,
 )
 from kptrdoc.handler.readme import read_readme
@@ -206,10 +203,19 @@ def _collect_sample(
     except KptrdocError as exc:
         raise CollectError(f"{rel}: the object model could not read it: {exc}") from None
     evidence.problems += [f"{rel}: the object model could not read it: {p}" for p in model.problems]
-    spec = model.btf
-    if spec is None or model.elf is None:
+    if model.btf is None or model.elf is None:
         raise CollectError(f"{rel}: the object has no .BTF (compile with -g)")
-    evidence.tag_uses += _emitted(spec, model.elf, plan, source, names[0], path.name)
+    sample_context = SampleContext(
+        path=path,
+        source=source,
+        obj=model,
+        usage=Usage(names[0], tuple(names), frozenset(view.hl_lines), plan),
+        kernels=recorded_kernels(path.parent) if opts.load else (),
+    )
+    found = collect_evidence(sample_context)
+    evidence.evidence += found
+    evidence.tag_uses += [u for e in found if isinstance(e, ChainEvidence) for u in e.uses]
+    evidence.problems += sample_context.problems
     for m in model.maps:
         uid = re.sub(r"\W", "-", f"{path.stem}-{m.name}")
         evidence.maps.append(map_view(m, path.name, uid))
@@ -255,28 +261,6 @@ def _collect_sample(
             prog.hl_lines = [n - first + 1 for n in view.hl_lines if first <= n < first + count]
         view.programs.append(prog)
     return evidence
-
-
-def _emitted(
-    spec: Any, elf: ElfObject, plan: EmitPlan, source: str, macro: str, sample: str
-) -> list[TagUse]:
-    """What the object holds of the macro, by what its definition says it emits."""
-    uses: list[TagUse] = []
-    if plan.type_tags:
-        uses += tag_uses(spec, list(plan.type_tags), sample)
-    if plan.decl_tags:
-        uses += decl_tag_uses(spec, list(plan.decl_tags), sample)
-    if plan.sections or plan.weak or plan.hidden:
-        symbols = list(elf.symbols)
-        if plan.sections:
-            uses += section_uses(spec, symbols, plan.sections, sample)
-        if plan.weak or plan.hidden:
-            uses += symbol_uses(spec, symbols, plan, sample)
-    if not uses and not plan.type_tags and not plan.decl_tags:
-        members = member_names_used(source, macro)
-        if members:
-            uses += map_member_uses(spec, members, sample)
-    return uses
 
 
 def _now() -> _dt.datetime:
@@ -350,6 +334,32 @@ def _kernel_with_build() -> str:
 
     build = host_btf_sha256()[:12]
     return f"{os.uname().release}, build {build}" if build else os.uname().release
+
+
+def recorded_kernels(folder: Path) -> tuple[KernelTarget, ...]:
+    """The kernels of the matrix record above ``folder``, each with its BTF file (from its
+    Debian package, cached by hash); none without a record or with a kernel not at hand."""
+    from kptrdoc.matrix.record import find_record
+
+    path = find_record(folder)
+    if path is None:
+        return ()
+    stat = path.stat()
+    return _recorded_kernels(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache
+def _recorded_kernels(path: Path, size: int, mtime_ns: int) -> tuple[KernelTarget, ...]:
+    from kptrdoc.matrix.kernels import btf_file, fetch
+    from kptrdoc.matrix.record import Record
+
+    out = []
+    for kernel in sorted(Record.load(path).kernels, key=lambda k: k.upstream):
+        try:
+            out.append(KernelTarget(kernel.label, btf_file(fetch(kernel.suite, kernel.packages))))
+        except KptrdocError:
+            continue
+    return tuple(out)
 
 
 def _libbpf_version() -> str:
@@ -478,6 +488,7 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
         objects_seen.append((evidence.object_path, evidence.view))
         page.samples.append(evidence.view)
         page.tag_uses += evidence.tag_uses
+        page.evidence += evidence.evidence
         page.maps += evidence.maps
         for ext in evidence.externs:
             _add_extern(page, ExternView(ext.name, ext.kind, ext.signature, [path.name]), path.name)

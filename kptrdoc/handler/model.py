@@ -8,6 +8,7 @@ templates escape every other string they print.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -309,6 +310,9 @@ class MacroPage:
     history: list[HistoryRow] = field(default_factory=list)
     samples: list[SampleView] = field(default_factory=list)
     tag_uses: list[TagUse] = field(default_factory=list)
+    evidence: list[Any] = field(default_factory=list)
+    """What the evidence providers found in every sample (:mod:`kptrdoc.handler.evidence`),
+    in provider order; each names the template that renders it."""
     symbol_marks: list[str] = field(default_factory=list)
     """What the definition asks of an ELF symbol: ``binding WEAK``, ``visibility HIDDEN``."""
     maps: list[MapView] = field(default_factory=list)

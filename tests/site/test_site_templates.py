@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
 from kptrdoc.handler import SECTIONS, TEMPLATES_DIR, _anchor, _text
+from kptrdoc.handler.evidence import ChainEvidence
 from kptrdoc.handler.model import (
     ChainStep,
     DefinitionView,
@@ -98,6 +99,11 @@ def model() -> MacroPage:
         ],
         samples=[sample],
         tag_uses=[TagUse("v.f", "kptr", [ChainStep("TYPE_TAG", "kptr", 9)], "s.bpf.c")],
+        evidence=[
+            ChainEvidence(
+                "s.bpf.c", (TagUse("v.f", "kptr", [ChainStep("TYPE_TAG", "kptr", 9)], "s.bpf.c"),)
+            )
+        ],
         maps=[
             MapView(
                 "mp",
