@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF_PROG: a BTF-enabled program (tp_btf, fentry, lsm, ...) gets its
+ * context as an array of u64; BPF_PROG names and types the arguments, each
+ * read from ctx + 8 * i.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "kptrdoc.h"
+
+pid_t new_pid = 0;		/* read back from user space */
+u64 new_flags = 0;
+
+SEC("tp_btf/task_newtask")
+__success __run("fork")
+__description("the tracepoint's two arguments by name: the new task and its clone flags")
+int BPF_PROG(record_new_task, struct task_struct *task, u64 clone_flags)
+{
+	new_pid = task->pid;
+	new_flags = clone_flags;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
