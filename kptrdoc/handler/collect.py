@@ -160,13 +160,16 @@ def sample_evidence(
 ) -> SampleEvidence:
     """Compile, inspect and load one sample (or reuse what the cache has for the same inputs)."""
     from kptrdoc.compile import compile_sample
-    from kptrdoc.variants import DEFAULT, main_variant
+    from kptrdoc.variants import main_variant
 
+    names = names or [macro]
     try:
-        obj = compile_sample(path, main_variant(path, toolchain.target_arch()) or DEFAULT)
+        variant = main_variant(path, toolchain.target_arch())
+        if variant is None:  # only compiler errors (or other architectures): no object
+            return _unbuilt_sample(path, names, plan)
+        obj = compile_sample(path, variant)
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
-    names = names or [macro]
     context = RecordContext.for_folder(path.parent)
     key = repr(names) + repr(context)
     cache = cache_path(obj.key, key, plan, opts.load) if cache_enabled() else None
@@ -178,6 +181,22 @@ def sample_evidence(
     if cache is not None and not evidence.problems:
         write_cache(cache, evidence)
     return evidence
+
+
+def _unbuilt_sample(path: Path, names: list[str], plan: EmitPlan) -> SampleEvidence:
+    """A sample with no build this machine loads: its point is a compiler error."""
+    source = path.read_text(encoding="utf-8", errors="replace")
+    rel = f"{path.parent.name}/{path.name}"
+    view = SampleView(name=path.name, path=rel, source=source, hl_lines=macro_lines(source, names))
+    context = SampleContext(
+        path=path, source=source, obj=None,
+        usage=Usage(names[0], tuple(names), frozenset(view.hl_lines), plan),
+    )  # fmt: skip
+    found = collect_evidence(context)
+    return SampleEvidence(
+        view, [], [], [], list(context.problems), _now().strftime("%Y-%m-%d %H:%M UTC"), "",
+        found,
+    )  # fmt: skip
 
 
 def _collect_sample(
@@ -485,7 +504,8 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     for path in sources:
         names = usage_names(front.macro, definition)
         evidence = sample_evidence(path, front.macro, opts, plan, names)
-        objects_seen.append((evidence.object_path, evidence.view))
+        if evidence.object_path:  # a sample whose point is a compiler error has none
+            objects_seen.append((evidence.object_path, evidence.view))
         page.samples.append(evidence.view)
         page.tag_uses += evidence.tag_uses
         page.evidence += evidence.evidence

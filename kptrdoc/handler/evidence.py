@@ -70,7 +70,8 @@ class SampleContext:
 
     path: Path
     source: str
-    obj: BpfObject
+    obj: BpfObject | None
+    """``None`` for a sample no build of which this machine loads (compiler errors)."""
     usage: Usage
     kernels: tuple[KernelTarget, ...] = ()
     """The recorded kernels, for CO-RE values; empty when there is no record."""
@@ -116,9 +117,9 @@ class Chains:
 
     def collect(self, context: SampleContext) -> list[Evidence]:
         plan, obj, sample = context.usage.plan, context.obj, context.sample
-        spec = obj.btf
-        if spec is None or obj.elf is None:
+        if obj is None or obj.btf is None or obj.elf is None:
             return []
+        spec = obj.btf
         uses: list[TagUse] = []
         if plan.type_tags:
             uses += tag_uses(spec, list(plan.type_tags), sample)
@@ -167,7 +168,7 @@ class Sections:
     kind = "sections"
 
     def collect(self, context: SampleContext) -> list[Evidence]:
-        if not context.usage.plan.places_code:
+        if not context.usage.plan.places_code or context.obj is None:
             return []
         starts = sorted(
             (line, p) for p in context.obj.programs if (line := _first_line(p)) is not None
@@ -229,6 +230,8 @@ class CoreValues:
     def collect(self, context: SampleContext) -> list[Evidence]:
         from kptrdoc.core import resolve
 
+        if context.obj is None:
+            return []
         lines = context.usage.lines
         relos = [
             (program, insn)
@@ -312,6 +315,8 @@ class Instructions:
     def collect(self, context: SampleContext) -> list[Evidence]:
         out: list[Evidence] = []
         lines = context.usage.lines
+        if context.obj is None:
+            return out
         for program in (*context.obj.programs, *context.obj.subprograms):
             if not any(i.line is not None and i.line.line in lines for i in program.instructions):
                 continue
