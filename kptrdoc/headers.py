@@ -9,18 +9,33 @@ Three jobs, one per public function:
   have (:func:`kptrdoc.toolchain.header_releases`), each release marked
   ``absent``/``present``/``added``/``same``/``changed``/``removed``;
 - :func:`check_since`: whether a README's ``since`` claim agrees with them;
-- :func:`public_macros`: every public macro of the five headers.
+- :func:`public_macros`: every public macro of the five headers;
+- :func:`applicable_definition`: which of a macro's definitions applies to one
+  build (its clang flags), by letting clang preprocess the headers
+  (``clang -E -dD``) instead of taking the first ``#define`` in the file; every
+  definition site is listed with the ``#if`` chain it sits under
+  (:func:`conditions`).
 
 Names other than macros that pages cover are found too: ``enum NAME``,
 ``struct NAME``, ``union NAME`` (with or without the keyword) and
 ``static`` inline functions such as ``bpf_tail_call_static``.
 
-Only the standard library is used; the headers are plain text.
+The text scanner uses only the standard library (the headers are plain
+text); :func:`applicable_definition` runs the toolchain's clang.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
+import platform
 import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -540,3 +555,703 @@ def is_defined(name: str, include_dir: Path | None = None) -> bool:
 
         include_dir = libbpf().include_dir
     return bool(find_definitions(name, include_dir))
+
+
+# --------------------------------------------------------------------------
+# The definition that applies to one build: clang -E -dD
+# --------------------------------------------------------------------------
+
+
+class PreprocessError(HeaderError):
+    """clang could not preprocess the libbpf headers with a build's flags."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One level of the ``#if`` chain around a line of a header."""
+
+    directive: str
+    """``if``, ``ifdef``, ``ifndef``, ``elif`` or ``else``."""
+    expression: str
+    """What follows the directive, as written (comments dropped, continuation lines
+    joined); ``""`` for ``#else``."""
+    line: int
+    """1-based line of the directive (of the ``#elif`` or ``#else`` itself for those)."""
+    earlier: tuple[str, ...] = ()
+    """For ``#elif`` and ``#else``: the conditions (:attr:`text`) of the earlier
+    branches of the same chain, in order."""
+
+    @property
+    def text(self) -> str:
+        """The branch's own condition: ``defined(X)`` for ``#ifdef X``, ``!defined(X)`` for
+        ``#ifndef X``, the expression of an ``#if`` or ``#elif``, and the earlier
+        branches negated for an ``#else`` (``!(__GNUC__ && !__clang__)``)."""
+        if self.directive == "ifdef":
+            return f"defined({self.expression})"
+        if self.directive == "ifndef":
+            return f"!defined({self.expression})"
+        if self.directive == "else":
+            return _conjoin([_negate(e) for e in self.earlier])
+        return self.expression
+
+    @property
+    def exact(self) -> str:
+        """The complete condition of the branch: for an ``#elif``, the earlier
+        branches negated in front of its own expression."""
+        if self.directive == "elif":
+            return _conjoin([*(_negate(e) for e in self.earlier), self.expression])
+        return self.text
+
+
+@dataclass(frozen=True)
+class DefinitionSite:
+    """One ``#define`` of a macro in the headers, with the ``#if`` chain it sits under."""
+
+    definition: Definition
+    conditions: tuple[Condition, ...]
+    """Enclosing conditions, outermost first (the header's include guard left out)."""
+    applies: bool
+    """Whether this is the definition the build ends up with."""
+
+    @property
+    def condition(self) -> str:
+        """The conditions joined with ``&&``; ``""`` when the definition is unconditional."""
+        return condition_text(self.conditions)
+
+    @property
+    def location(self) -> str:
+        return self.definition.location
+
+
+@dataclass(frozen=True)
+class MacroState:
+    """A macro as the preprocessor left it at the end of the translation unit."""
+
+    name: str
+    file: str
+    """The file as clang named it (a path, or ``<built-in>``/``<command line>``)."""
+    line: int
+    """1-based line of the ``#define`` (of the ``#undef`` when :attr:`undefined`)."""
+    params: str | None
+    """``(x, args...)`` for a function-like macro, ``None`` for an object-like one."""
+    body: str
+    """The replacement list as clang prints it (continuations joined, comments gone)."""
+    undefined: bool = False
+    """The last directive for the name was an ``#undef``."""
+
+
+@dataclass(frozen=True)
+class PreprocessedHeaders:
+    """The libbpf headers preprocessed once with one build's flags."""
+
+    flags: tuple[str, ...]
+    clang_version: str
+    include_dir: Path
+    """The directory whose ``bpf/`` the headers were found in."""
+    headers: tuple[str, ...]
+    """The libbpf headers the translation unit included."""
+    skipped: tuple[str, ...]
+    """``usdt.bpf.h: <clang's error>`` for a header left out because it does not
+    preprocess with these flags."""
+    files: tuple[str, ...]
+    """Every file clang read."""
+    macros: Mapping[str, MacroState]
+    """The final state of every macro that was ever defined, by name."""
+    seconds: float
+    """How long clang and the parsing of its output took."""
+    cached: str = ""
+    """``""`` (made now), ``"disk"``."""
+
+    @property
+    def build(self) -> str:
+        return build_label(self.flags)
+
+
+@dataclass(frozen=True)
+class AppliedDefinition:
+    """The definition of a macro that a build ends up with, among all it has in the headers."""
+
+    name: str
+    flags: tuple[str, ...]
+    definition: Definition | None
+    """The definition in effect at the end of the headers, its exact lines read from the
+    header (:attr:`Definition.text`); ``None`` when the build does not define the name."""
+    conditions: tuple[Condition, ...]
+    """The ``#if`` chain the applied definition sits under."""
+    sites: tuple[DefinitionSite, ...]
+    """Every ``#define`` of the name in the eBPF-side headers, in file order, the applied
+    one marked (it may be missing here when the build defines the name elsewhere)."""
+    params: str | None = None
+    expansion: str = ""
+    """The replacement list as clang has it (``-dD``): one line, no comments."""
+    uses: tuple[str, ...] = ()
+    """Macros the replacement list refers to that this build defines, in order of first
+    use (``__PT_PARM1_REG`` for ``PT_REGS_PARM1``): look them up the same way."""
+    undefined_at: str = ""
+    """``file:line`` of the ``#undef`` that left the name undefined, if one did."""
+    skipped: tuple[str, ...] = ()
+    """Headers the build could not include (see :attr:`PreprocessedHeaders.skipped`)."""
+
+    @property
+    def defined(self) -> bool:
+        return self.definition is not None
+
+    @property
+    def build(self) -> str:
+        """The flags that choose between definitions: ``-target bpf -D__TARGET_ARCH_x86``."""
+        return build_label(self.flags)
+
+    @property
+    def header(self) -> str:
+        return self.definition.header if self.definition else ""
+
+    @property
+    def line(self) -> int:
+        return self.definition.line if self.definition else 0
+
+    @property
+    def text(self) -> str:
+        return self.definition.text if self.definition else ""
+
+    @property
+    def location(self) -> str:
+        return self.definition.location if self.definition else ""
+
+    @property
+    def condition(self) -> str:
+        """The applied definition's conditions joined with ``&&`` (``""``: unconditional)."""
+        return condition_text(self.conditions)
+
+    @property
+    def applied_site(self) -> DefinitionSite | None:
+        return next((s for s in self.sites if s.applies), None)
+
+    @property
+    def others(self) -> tuple[DefinitionSite, ...]:
+        """The definitions of the name this build does not use."""
+        return tuple(s for s in self.sites if not s.applies)
+
+    @property
+    def summary(self) -> str:
+        """One line: which definition applies, or why none does."""
+        if self.definition is not None:
+            where = f" (under {self.condition})" if self.condition else ""
+            others = f"; {len(self.others)} other definition(s)" if self.others else ""
+            return f"{self.name}: {self.location}{where} applies to {self.build}{others}"
+        if self.undefined_at:
+            return f"{self.name} is #undef'd for {self.build} at {self.undefined_at}"
+        needs = "; ".join(
+            f"{s.location} needs {s.condition}" if s.condition else s.location for s in self.sites
+        )
+        missing = f" ({'; '.join(self.skipped)})" if self.skipped else ""
+        return f"{self.name} is not defined for {self.build}{missing}: {needs}"
+
+
+def condition_text(conditions: Sequence[Condition]) -> str:
+    """``defined(bpf_target_x86) && (defined(__KERNEL__) || defined(__VMLINUX_H__))``."""
+    return _conjoin([c.text for c in conditions])
+
+
+_ATOM = re.compile(r"!?\s*(?:defined\s*\(\s*\w+\s*\)|defined\s+\w+|\w+|\((?:[^()]|\([^()]*\))*\))")
+
+
+def _is_atom(expr: str) -> bool:
+    if not _ATOM.fullmatch(expr):
+        return False
+    if expr.lstrip("!").lstrip().startswith("("):
+        # ``(a) || (b)`` is no single group: the opening parenthesis must close at the end
+        inner = expr.lstrip("!").lstrip()
+        depth = 0
+        for index, char in enumerate(inner):
+            depth += char == "("
+            depth -= char == ")"
+            if depth == 0:
+                return index == len(inner) - 1
+    return True
+
+
+def _negate(expr: str) -> str:
+    expr = expr.strip()
+    if expr.startswith("!") and _is_atom(expr) and _is_atom(expr[1:].strip()):
+        inner = expr[1:].strip()
+        return inner[1:-1].strip() if inner.startswith("(") else inner
+    return f"!{expr}" if _is_atom(expr) else f"!({expr})"
+
+
+def _conjoin(parts: Sequence[str]) -> str:
+    wrapped = [p if _is_atom(p) or not re.search(r"\|\||\?", p) else f"({p})" for p in parts]
+    return " && ".join(wrapped)
+
+
+_DIRECTIVE = re.compile(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b\s*(.*?)\s*$")
+
+
+def _strip_comments(text: str, in_comment: bool) -> tuple[str, bool]:
+    """``text`` without its comments; whether a ``/*`` comment is still open at its end."""
+    out = []
+    i = 0
+    quote = ""
+    while i < len(text):
+        if in_comment:
+            end = text.find("*/", i)
+            if end < 0:
+                return "".join(out), True
+            i = end + 2
+            in_comment = False
+            out.append(" ")
+            continue
+        char = text[i]
+        if quote:
+            out.append(char)
+            if char == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+            out.append(char)
+        elif text.startswith("/*", i):
+            in_comment = True
+            i += 1
+        elif text.startswith("//", i):
+            break
+        else:
+            out.append(char)
+        i += 1
+    return "".join(out), in_comment
+
+
+def _condition_map(header: _Header) -> list[tuple[Condition, ...]]:
+    """For each line of ``header`` (index 0: line 1), the conditions around it.
+
+    The include guard (a first ``#ifndef X`` followed by ``#define X``) is left out.
+    """
+    result: list[tuple[Condition, ...]] = []
+    stack: list[list[Condition]] = []
+    guard_depth = 0  # 1 while inside the include guard's #ifndef
+    first_directive = True
+    in_comment = False
+    number = 1
+    total = len(header.lines)
+    while number <= total:
+        end = _logical_end(header, number)
+        raw = " ".join(
+            line[:-1] if line.endswith("\\") else line
+            for line in (ln.rstrip() for ln in header.lines[number - 1 : end])
+        )
+        code, in_comment_after = _strip_comments(raw, in_comment)
+        current = tuple(levels[-1] for depth, levels in enumerate(stack, 1) if depth != guard_depth)
+        result.extend([current] * (end - number + 1))
+        match = None if in_comment else _DIRECTIVE.match(code)
+        if match:
+            directive, expression = match.group(1), " ".join(match.group(2).split())
+            if directive in ("if", "ifdef", "ifndef"):
+                stack.append([Condition(directive, expression, number)])
+                if first_directive and directive == "ifndef" and _guards(header, end, expression):
+                    guard_depth = len(stack)
+            elif directive in ("elif", "else") and stack:
+                earlier = tuple(c.text for c in stack[-1])
+                stack[-1].append(Condition(directive, "" if directive == "else" else expression,
+                                           number, earlier))  # fmt: skip
+            elif directive == "endif" and stack:
+                if len(stack) == guard_depth:
+                    guard_depth = 0
+                stack.pop()
+            first_directive = False
+        in_comment = in_comment_after
+        number = end + 1
+    return result
+
+
+def _guards(header: _Header, after: int, name: str) -> bool:
+    """Whether the first directive after line ``after`` is ``#define name``."""
+    for text in header.lines[after:]:
+        if text.strip().startswith("#"):
+            match = _DEFINE.match(text)
+            return bool(match and match.group(1) == name)
+    return False
+
+
+@functools.lru_cache(maxsize=32)
+def _conditions_of(path: Path, size: int, mtime_ns: int) -> tuple[tuple[Condition, ...], ...]:
+    return tuple(_condition_map(_read_header(path)))
+
+
+def conditions(definition: Definition) -> tuple[Condition, ...]:
+    """The ``#if`` chain around ``definition`` in its header, outermost first."""
+    return _conditions_at(definition.path, definition.line)
+
+
+def _conditions_at(path: Path, line: int) -> tuple[Condition, ...]:
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise HeaderError(f"{path}: cannot read header ({exc.strerror})") from None
+    table = _conditions_of(path, stat.st_size, stat.st_mtime_ns)
+    return table[line - 1] if 0 < line <= len(table) else ()
+
+
+_BUILD_FLAG = re.compile(r"-(?:D|U|mcpu=|march=|target$|std=)")
+
+
+def build_label(flags: Sequence[str]) -> str:
+    """The flags of a build that can change what the headers define, as one string:
+    ``-target``, ``-mcpu=``, ``-D``/``-U`` (``-target bpf -D__TARGET_ARCH_arm64``)."""
+    out: list[str] = []
+    items = list(flags)
+    i = 0
+    while i < len(items):
+        flag = items[i]
+        if flag in ("-target", "-D", "-U") and i + 1 < len(items):
+            out.append(f"{flag} {items[i + 1]}" if flag == "-target" else flag + items[i + 1])
+            i += 2
+            continue
+        if _BUILD_FLAG.match(flag) or flag.startswith("--target="):
+            out.append(flag)
+        i += 1
+    return " ".join(out) or "clang's defaults (no -target, -D or -U)"
+
+
+DEFINITIONS_FORMAT = "kptrdoc-definitions-1"
+"""Changes whenever the parsed form of ``clang -E -dD`` (and so the disk cache) changes."""
+
+
+def _translation_unit(headers: Sequence[str], vmlinux: bool) -> str:
+    lines = ["#if __has_include(<vmlinux.h>)", "#include <vmlinux.h>", "#endif"] if vmlinux else []
+    lines += [f"#include <bpf/{name}>" for name in headers]
+    return "\n".join(lines) + "\n"
+
+
+def _fallback_includes() -> list[str]:
+    """``-idirafter /usr/include/<multiarch>``: where ``<asm/errno.h>`` (for
+    ``usdt.bpf.h``'s ``<linux/errno.h>``) is on this machine. Searched after
+    everything the build's flags name, so an architecture's uapi ``-I`` wins."""
+    for folder in sorted(Path("/usr/include").glob(f"{platform.machine()}-linux-*")):
+        if (folder / "asm" / "errno.h").exists():
+            return ["-idirafter", str(folder)]
+    return []
+
+
+def preprocess_headers(flags: Sequence[str], *, vmlinux: bool = True) -> PreprocessedHeaders:
+    """Preprocess the five eBPF-side headers with ``flags`` (``clang -E -dD``) and return
+    the final state of every macro, once per process for the same flags (and on disk,
+    keyed by the flags, clang and the content of every file clang read).
+
+    The translation unit includes ``vmlinux.h`` first when the flags make it
+    reachable (``vmlinux=True``), as samples do: ``bpf_tracing.h`` picks the
+    kernel's ``struct pt_regs`` names when ``__VMLINUX_H__`` is defined.
+    ``usdt.bpf.h`` is left out (and said so in :attr:`PreprocessedHeaders.skipped`)
+    when it does not preprocess with these flags.
+    """
+    return _preprocess(tuple(flags), vmlinux)
+
+
+@functools.lru_cache(maxsize=32)
+def _preprocess(flags: tuple[str, ...], vmlinux: bool) -> PreprocessedHeaders:
+    from kptrdoc import toolchain
+
+    clang = toolchain.clang()
+    version = toolchain.clang_version(clang)
+    extra = _fallback_includes()
+    base = _digest([DEFINITIONS_FORMAT.encode(), str(clang).encode(), version.encode(),
+                    "\0".join(flags).encode(), "\0".join(extra).encode(),
+                    _translation_unit(HEADER_FILES, vmlinux).encode()])  # fmt: skip
+    cache = toolchain.cache_dir() / "definitions"
+    hit = _load_cached(cache / f"{base}.json", flags, version)
+    if hit is not None:
+        return hit
+    started = time.perf_counter()
+    headers = HEADER_FILES
+    skipped: tuple[str, ...] = ()
+    out, error = _run_clang(clang, [*flags, *extra], _translation_unit(headers, vmlinux))
+    if error is not None and error.usdt:
+        skipped = (f"usdt.bpf.h: {error.first}",)
+        headers = tuple(h for h in HEADER_FILES if h != "usdt.bpf.h")
+        out, error = _run_clang(clang, [*flags, *extra], _translation_unit(headers, vmlinux))
+    if error is not None:
+        raise PreprocessError(
+            f"clang -E of the libbpf headers with {build_label(flags)} failed: {error.first}"
+        )
+    macros, files = _parse_dd(out)
+    include_dir = next(
+        (Path(f).parent.parent for f in files if f.endswith("/bpf/bpf_helpers.h")), None
+    )
+    if include_dir is None:
+        raise PreprocessError(f"clang -E with {build_label(flags)} read no bpf/bpf_helpers.h")
+    result = PreprocessedHeaders(
+        flags=flags,
+        clang_version=version,
+        include_dir=include_dir,
+        headers=headers,
+        skipped=skipped,
+        files=files,
+        macros=macros,
+        seconds=time.perf_counter() - started,
+    )
+    _store_cached(cache, base, result)
+    return result
+
+
+@dataclass(frozen=True)
+class _ClangFailure:
+    first: str
+    usdt: bool
+
+
+def _run_clang(clang: Path, flags: list[str], unit: str) -> tuple[str, _ClangFailure | None]:
+    cmd = [str(clang), *flags, "-E", "-dD", "-x", "c", "-", "-o", "-"]
+    try:
+        proc = subprocess.run(cmd, input=unit, capture_output=True, text=True, check=False,
+                              timeout=120)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise PreprocessError(f"clang -E of the libbpf headers timed out ({clang})") from None
+    except OSError as exc:
+        raise PreprocessError(f"{clang}: cannot run ({exc.strerror})") from None
+    if proc.returncode == 0:
+        return proc.stdout, None
+    lines = proc.stderr.splitlines()
+    index = next((i for i, ln in enumerate(lines) if "error:" in ln), None)
+    if index is None:
+        return "", _ClangFailure(f"clang exited {proc.returncode}", False)
+    first = lines[index].replace("<stdin>", "<the headers' translation unit>").strip()
+    context = lines[max(0, index - 8) : index + 1]
+    usdt = any("usdt.bpf.h" in ln for ln in context)
+    return "", _ClangFailure(first, usdt)
+
+
+_DD_LINE = re.compile(
+    r'^#(?: (\d+) "((?:[^"\\]|\\.)*)"[^\n]*|(define|undef) ([A-Za-z_]\w*)([^\n]*))$', re.M
+)
+
+
+def _parse_dd(out: str) -> tuple[dict[str, MacroState], tuple[str, ...]]:
+    """The final state of each macro in ``clang -E -dD`` output, and the files it read.
+
+    Every output line after a line marker ``# N "file"`` is line N, N+1, ... of that
+    file; a ``#define`` spread over continuation lines is printed on one line and
+    followed by blank lines for the rest, so counting stays right.
+    """
+    macros: dict[str, MacroState] = {}
+    files: dict[str, None] = {}
+    file = ""
+    base_line = base_index = 0
+    index = 0
+    last = 0
+    for match in _DD_LINE.finditer(out):
+        index += out.count("\n", last, match.start())
+        last = match.start()
+        if match.group(1) is not None:
+            file = re.sub(r"\\(.)", r"\1", match.group(2))
+            if not file.startswith("<"):
+                files.setdefault(file, None)
+            base_line, base_index = int(match.group(1)), index + 1
+            continue
+        name, rest = match.group(4), match.group(5)
+        line = base_line + index - base_index
+        if match.group(3) == "undef":
+            macros[name] = MacroState(name, file, line, None, "", undefined=True)
+            continue
+        params = None
+        if rest.startswith("("):
+            close = rest.find(")")
+            params, rest = rest[: close + 1], rest[close + 1 :]
+        macros[name] = MacroState(name, file, line, params, rest.strip())
+    return macros, tuple(files)
+
+
+def _digest(parts: Sequence[bytes]) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _files_digest(files: Sequence[str]) -> str | None:
+    parts = []
+    for name in files:
+        try:
+            parts += [name.encode(), Path(name).read_bytes()]
+        except OSError:
+            return None
+    return _digest(parts)
+
+
+def _load_cached(path: Path, flags: tuple[str, ...], version: str) -> PreprocessedHeaders | None:
+    try:
+        data = json.loads(path.read_text())
+        files = tuple(data["files"])
+        if data["format"] != DEFINITIONS_FORMAT or _files_digest(files) != data["digest"]:
+            return None
+        macros = {
+            name: MacroState(name, files[f] if f >= 0 else str(special), line, params, body, undef)
+            for name, (f, special, line, params, body, undef) in data["macros"].items()
+        }
+        return PreprocessedHeaders(
+            flags=flags,
+            clang_version=version,
+            include_dir=Path(data["include_dir"]),
+            headers=tuple(data["headers"]),
+            skipped=tuple(data["skipped"]),
+            files=files,
+            macros=macros,
+            seconds=float(data["seconds"]),
+            cached="disk",
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _store_cached(cache: Path, base: str, result: PreprocessedHeaders) -> None:
+    digest = _files_digest(result.files)
+    if digest is None:
+        return  # a file vanished meanwhile: nothing trustworthy to store
+    index = {name: i for i, name in enumerate(result.files)}
+    data = {
+        "format": DEFINITIONS_FORMAT,
+        "flags": list(result.flags),
+        "digest": digest,
+        "files": list(result.files),
+        "include_dir": str(result.include_dir),
+        "headers": list(result.headers),
+        "skipped": list(result.skipped),
+        "seconds": result.seconds,
+        "macros": {
+            m.name: [
+                index.get(m.file, -1),
+                "" if m.file in index else m.file,
+                m.line,
+                m.params,
+                m.body,
+                m.undefined,
+            ]
+            for m in result.macros.values()
+        },
+    }
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{base}.", dir=cache)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, cache / f"{base}.json")
+    except OSError:
+        pass  # the cache is an optimisation: a read-only cache directory is no error
+
+
+def _release_version(include_dir: Path) -> str:
+    """The libbpf release whose headers are in ``include_dir`` (``""`` if unknown)."""
+    from kptrdoc import toolchain
+
+    try:
+        for release in toolchain.header_releases():
+            if release.include_dir.resolve() == include_dir.resolve():
+                return release.version
+    except KptrdocError:
+        pass
+    header = include_dir / "bpf" / "libbpf_version.h"
+    try:
+        text = header.read_text()
+    except OSError:
+        return ""
+    major = re.search(r"LIBBPF_MAJOR_VERSION\s+(\d+)", text)
+    minor = re.search(r"LIBBPF_MINOR_VERSION\s+(\d+)", text)
+    return f"{major.group(1)}.{minor.group(1)}.0" if major and minor else ""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b
+
+
+def _definition_at(state: MacroState, sites: Sequence[Definition], version: str) -> Definition:
+    """The definition ``state`` comes from, its lines read from the header at that line."""
+    path = Path(state.file)
+    for site in sites:
+        if site.line == state.line and _same_file(site.path, path):
+            return site
+    if state.file.startswith("<"):  # <built-in>, <command line>
+        return Definition(name=state.name, kind="macro", header=state.file, path=path,
+                          line=state.line, end_line=state.line,
+                          text=f"#define {state.name}{state.params or ''} {state.body}".rstrip(),
+                          version="")  # fmt: skip
+    found = [d for d in _define_sites(_read_header(path), state.name) if d.line == state.line]
+    if not found:
+        raise HeaderError(
+            f"{path}:{state.line}: clang reports '#define {state.name}' here, the file has "
+            "something else (did it change while reading?)"
+        )
+    return found[0]
+
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+
+
+def _uses(state: MacroState, macros: Mapping[str, MacroState]) -> tuple[str, ...]:
+    params = set(_IDENT.findall(state.params or ""))
+    names: dict[str, None] = {}
+    for word in _IDENT.findall(_STRING.sub(" ", state.body)):
+        known = macros.get(word)
+        if word in params or word == state.name or known is None or known.undefined:
+            continue
+        names.setdefault(word, None)
+    return tuple(names)
+
+
+def applicable_definition(
+    macro: str, flags: Sequence[str], *, vmlinux: bool = True
+) -> AppliedDefinition:
+    """The definition of ``macro`` that applies to the build ``flags`` describe.
+
+    ``flags`` are a sample's clang flags (:func:`kptrdoc.compile.compile_flags`, with
+    a :class:`kptrdoc.variants.Variant` for another architecture). clang preprocesses
+    the eBPF-side headers with them (:func:`preprocess_headers`, run once per flags);
+    the ``#define`` in effect at the end is the applied one, and its exact lines
+    are read from the header at the line clang reports. Every other ``#define`` of
+    the name in the headers is listed with the ``#if`` chain it sits under.
+
+    A name the build leaves undefined gives an :class:`AppliedDefinition` whose
+    ``definition`` is ``None`` (:attr:`AppliedDefinition.summary` says why); a name
+    the headers never ``#define`` and the build does not define either is a
+    :class:`HeaderError`, broken flags a :class:`PreprocessError`.
+    """
+    pre = preprocess_headers(flags, vmlinux=vmlinux)
+    version = _release_version(pre.include_dir)
+    found = find_definitions(macro, pre.include_dir, version)
+    if found and found[0].kind != "macro":
+        raise HeaderError(
+            f"{macro}: not a macro ({found[0].kind} at {found[0].location}): only #define "
+            "is chosen by the preprocessor; use find_definition"
+        )
+    state = pre.macros.get(macro)
+    if not found and (state is None or state.undefined):
+        raise HeaderError(
+            f"{macro}: not defined in the eBPF-side headers of "
+            f"{f'libbpf {version}' if version else pre.include_dir}, nor by {pre.build}"
+        )
+    applied: Definition | None = None
+    undefined_at = ""
+    if state is not None and state.undefined:
+        undefined_at = f"{Path(state.file).name}:{state.line}"
+    elif state is not None:
+        applied = _definition_at(state, found, version)
+    sites = tuple(
+        DefinitionSite(d, conditions(d), applied is not None and d is applied) for d in found
+    )
+    return AppliedDefinition(
+        name=macro,
+        flags=pre.flags,
+        definition=applied,
+        conditions=()
+        if applied is None or applied.path.name.startswith("<")
+        else conditions(applied),
+        sites=sites,
+        params=None if state is None or state.undefined else state.params,
+        expansion="" if state is None or state.undefined else state.body,
+        uses=() if state is None or state.undefined else _uses(state, pre.macros),
+        undefined_at=undefined_at,
+        skipped=pre.skipped,
+    )

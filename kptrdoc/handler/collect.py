@@ -47,6 +47,7 @@ from kptrdoc.handler.model import (
     KernelMatrix,
     KernelRow,
     MacroPage,
+    OtherDefinition,
     ProgramView,
     Provenance,
     RelatedLink,
@@ -86,7 +87,11 @@ class CollectOptions:
 # --------------------------------------------------------------------------
 
 
-def _definition(name: str) -> tuple[DefinitionView | None, str]:
+def _definition(name: str, flags: list[str] | None = None) -> tuple[DefinitionView | None, str]:
+    """The definition that applies to the samples' build (``flags``), by clang's
+    preprocessor: the header's other ``#if`` branches are listed, with when each applies.
+    Without flags (or for a name the preprocessor cannot place, such as an enum), the
+    header's first definition."""
     try:
         pinned = toolchain.libbpf()
         found = headers.find_definitions(name, pinned.include_dir, pinned.version)
@@ -94,7 +99,13 @@ def _definition(name: str) -> tuple[DefinitionView | None, str]:
         return None, str(exc)
     if not found:
         return None, f"{name} is not defined in the headers of libbpf {pinned.version}"
-    first = found[0]
+    applied = None
+    if flags is not None:
+        try:
+            applied = headers.applicable_definition(name, flags)
+        except KptrdocError:
+            applied = None
+    first = applied.definition if applied is not None and applied.definition else found[0]
     view = DefinitionView(
         name=first.name,
         kind=first.kind,
@@ -108,7 +119,34 @@ def _definition(name: str) -> tuple[DefinitionView | None, str]:
         conditional_count=len(found),
         comment_line=first.comment_line,
     )
+    if applied is not None and applied.definition is not None:
+        view.build = applied.build
+        view.condition = applied.condition
+        view.uses = list(applied.uses)
+        view.others = [
+            OtherDefinition(site.location, site.condition, site.definition.text.split("\n")[0])
+            for site in applied.others
+        ]
     return view, ""
+
+
+def _build_flags(folder: Path) -> list[str] | None:
+    """The flags of the page's example build: its first sample's first loadable variant."""
+    from kptrdoc.compile import compile_flags
+    from kptrdoc.variants import DEFAULT, main_variant
+
+    for src in sorted(folder.glob("*.bpf.c")):
+        try:
+            variant = main_variant(src, toolchain.target_arch())
+            if variant is not None:
+                return compile_flags(src, variant)
+        except KptrdocError:
+            continue
+    sources = sorted(folder.glob("*.bpf.c"))
+    try:
+        return compile_flags(sources[0], DEFAULT) if sources else None
+    except KptrdocError:
+        return None
 
 
 def _history(hist: headers.History) -> list[HistoryRow]:
@@ -481,7 +519,7 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     if not folder.is_dir():
         raise CollectError(f"{folder}: no such sample folder (the identifier names one)")
     front, _ = read_readme(folder)
-    definition, problem = _definition(front.macro)
+    definition, problem = _definition(front.macro, _build_flags(folder))
     page = MacroPage(identifier=identifier, front=front, definition=definition)
     if problem:
         page.problems.append(problem)

@@ -59,6 +59,22 @@ class DefinitionView:
     conditional_count: int = 1
     """How many definitions the name has (one per ``#if`` branch)."""
     comment_line: int = 0
+    build: str = ""
+    """The build the definition was chosen for (``-target bpf -D__TARGET_ARCH_x86``); ""
+    when it is the header's first (no preprocessor run)."""
+    condition: str = ""
+    """The ``#if`` branch it sits under, as written; "" when none."""
+    others: list[OtherDefinition] = field(default_factory=list)
+    """The header's other definitions of the name, each with when it applies."""
+    uses: list[str] = field(default_factory=list)
+    """Macros the body refers to (``__PT_PARM1_REG``)."""
+
+
+@dataclass
+class OtherDefinition:
+    location: str
+    condition: str
+    text: str
 
 
 @dataclass
