@@ -133,15 +133,24 @@ def coverage_page(pages: dict[str, str]) -> str:
         "",
         "*Programs as expected* counts the sample programs whose verdict on the build "
         "machine's kernel matched their annotation (and how many of them load); "
-        "*minimum kernel* is what the kernel matrix measured (`make matrix`).",
+        "*minimum kernel* is the measured floor: the oldest kernel of the matrix record "
+        "from which every example loads (`make matrix`).",
         "",
         "| macro | header | line | page | programs as expected | minimum kernel |",
         "|---|---|---|---|---|---|",
     ]
     evidence = {name: page_evidence(SAMPLES / name) for name in pages}
+    also: dict[str, str] = {}  # a name another page covers -> that page's folder
+    for folder in pages:
+        for name in read_readme(SAMPLES / folder)[0].also:
+            also.setdefault(name, folder)
     for m in macros:
         page = f"[page]({m.name}.md)" if m.name in pages else ""
         proven, minimum = evidence.get(m.name, ("", ""))
+        if not page and m.name in also:
+            anchor = "".join(c if c.isalnum() or c in "_-" else "-" for c in m.name)
+            page = f"[on {also[m.name]}]({also[m.name]}.md#{anchor})"
+            proven, minimum = evidence.get(also[m.name], ("", ""))
         name = m.name + ("()" if m.function_like else "")
         lines.append(f"| `{name}` | `{m.header}` | {m.line} | {page} | {proven} | {minimum} |")
     others = sorted(set(pages) - {m.name for m in macros})

@@ -28,6 +28,7 @@ from typing import Any
 from kptrdoc import headers, toolchain
 from kptrdoc.errors import KptrdocError
 from kptrdoc.expectations import Resolved, Status, check, outcome
+from kptrdoc.facts import libbpf_since
 from kptrdoc.handler.cache import SampleEvidence, cache_enabled, cache_path, read_cache, write_cache
 from kptrdoc.handler.chains import EmitPlan, definition_emits
 from kptrdoc.handler.evidence import (
@@ -521,6 +522,9 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     front, _ = read_readme(folder)
     definition, problem = _definition(front.macro, _build_flags(folder))
     page = MacroPage(identifier=identifier, front=front, definition=definition)
+    fact = libbpf_since(front.macro)
+    if fact is not None:
+        page.since_commit = f"{fact.commit[:12]} {fact.subject} ({fact.date})"
     if problem:
         page.problems.append(problem)
     if opts.history:

@@ -20,6 +20,9 @@ class FrontMatter:
     since: str = ""
     related: list[str] = field(default_factory=list)
     title: str = ""
+    also: list[str] = field(default_factory=list)
+    """Other names the page covers (internals such as ``__CORE_RELO``): each gets an
+    anchor, and the coverage page links it there."""
 
 
 @dataclass
@@ -324,6 +327,9 @@ class MacroPage:
     front: FrontMatter
     definition: DefinitionView | None
     history: list[HistoryRow] = field(default_factory=list)
+    since_commit: str = ""
+    """The libbpf commit that added the macro (kptrdoc/data/libbpf_since.json), with its
+    subject: ``c87b3a6065d9 libbpf: Add BPF_CORE_READ/BPF_CORE_READ_INTO helpers``."""
     samples: list[SampleView] = field(default_factory=list)
     tag_uses: list[TagUse] = field(default_factory=list)
     evidence: list[Any] = field(default_factory=list)

@@ -47,6 +47,9 @@ def front_matter(data: dict, path: Path | str, folder: str) -> FrontMatter:
         related = [r.strip() for r in related.split(",") if r.strip()]
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         raise ReadmeError(f"{path}: 'related' must be a list of macro names")
+    also = data.get("also", []) or []
+    if not isinstance(also, list) or not all(isinstance(a, str) and a.strip() for a in also):
+        raise ReadmeError(f"{path}: 'also' must be a list of the other names the page covers")
     since = data.get("since", "")
     if since is not None and not isinstance(since, (str, int, float)):
         raise ReadmeError(f"{path}: 'since' must be a libbpf version such as v0.8.0")
@@ -56,6 +59,7 @@ def front_matter(data: dict, path: Path | str, folder: str) -> FrontMatter:
         since=str(since or ""),
         related=list(related),
         title=str(data.get("title", "") or ""),
+        also=[a.strip() for a in also],
     )
 
 
