@@ -22,7 +22,7 @@ export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 
 # Debian packages the build and the tests need (same names on Debian 12 and 13).
-DEB_PACKAGES := clang-19 llvm-19 libelf-dev zlib1g-dev pkg-config make gcc libc6-dev \
+DEB_PACKAGES := clang-19 llvm-19 libclang1-19 libelf-dev zlib1g-dev pkg-config make gcc libc6-dev \
 	bpftool pahole chromium qemu-system-x86 busybox-static zstd xz-utils \
 	python3 python3-venv ca-certificates
 

@@ -222,11 +222,29 @@ def sample_evidence(
     return evidence
 
 
+def usage_lines(path: Path, names: list[str]) -> list[int]:
+    """The lines the macro (or the names its definition uses) expands on, from libclang's
+    preprocessing record (:mod:`kptrdoc.macro_uses`); nested uses included, uses in
+    comments and strings not. Names that are not macros (enumerators such as
+    ``LIBBPF_PIN_BY_NAME``) are found in the source text instead."""
+    from kptrdoc.compile import compile_flags
+    from kptrdoc.macro_uses import lines_of, scan_macros
+    from kptrdoc.variants import DEFAULT, main_variant
+
+    source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        variant = main_variant(path, toolchain.target_arch()) or DEFAULT
+        found = lines_of(scan_macros(path, compile_flags(path, variant)).uses, names)
+    except KptrdocError:
+        found = set()
+    return sorted(found) or macro_lines(source, names)
+
+
 def _unbuilt_sample(path: Path, names: list[str], plan: EmitPlan) -> SampleEvidence:
     """A sample with no build this machine loads: its point is a compiler error."""
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
-    view = SampleView(name=path.name, path=rel, source=source, hl_lines=macro_lines(source, names))
+    view = SampleView(name=path.name, path=rel, source=source, hl_lines=usage_lines(path, names))
     context = SampleContext(
         path=path, source=source, obj=None,
         usage=Usage(names[0], tuple(names), frozenset(view.hl_lines), plan),
@@ -251,7 +269,7 @@ def _collect_sample(
 
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
-    view = SampleView(name=path.name, path=rel, source=source, hl_lines=macro_lines(source, names))
+    view = SampleView(name=path.name, path=rel, source=source, hl_lines=usage_lines(path, names))
     evidence = SampleEvidence(
         view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"), str(obj.path)
     )
