@@ -190,6 +190,25 @@ def compile_sample(src: Path, variant: Variant = DEFAULT) -> CompiledObject:
     return _compile(src, clang, version, flags, base, cache, manifest, variant)
 
 
+def loadable_samples(root: Path) -> list[Path]:
+    """The ``*/*.bpf.c`` under ``root`` that have a build this machine loads (samples whose
+    point is a compiler error, or another architecture, have none)."""
+    from kptrdoc.variants import main_variant
+
+    return [
+        src
+        for src in sorted(Path(root).glob("*/*.bpf.c"))
+        if main_variant(src, toolchain.target_arch()) is not None
+    ]
+
+
+def compile_main(src: Path) -> CompiledObject:
+    """The sample's example build: its first variant this machine loads."""
+    from kptrdoc.variants import DEFAULT, main_variant
+
+    return compile_sample(src, main_variant(src, toolchain.target_arch()) or DEFAULT)
+
+
 def compile_all(
     sources: list[Path], jobs: int | None = None
 ) -> dict[Path, CompiledObject | KptrdocError]:

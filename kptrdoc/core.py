@@ -163,22 +163,8 @@ def relocations(obj_path: Path | str) -> tuple[CoreRelocation, ...]:
 # --------------------------------------------------------------------------
 
 
-class _OpenOpts(ctypes.Structure):
-    """libbpf 1.7's ``struct bpf_object_open_opts`` (88 bytes on 64-bit targets)."""
-
-    _fields_ = (
-        ("sz", ctypes.c_size_t),
-        ("object_name", ctypes.c_char_p),
-        ("relaxed_maps", ctypes.c_bool),
-        ("pin_root_path", ctypes.c_char_p),
-        ("_attach_prog_fd", ctypes.c_uint32),  # "__u32 :32", once attach_prog_fd
-        ("kconfig", ctypes.c_char_p),
-        ("btf_custom_path", ctypes.c_char_p),
-        ("kernel_log_buf", ctypes.c_char_p),
-        ("kernel_log_size", ctypes.c_size_t),
-        ("kernel_log_level", ctypes.c_uint32),
-        ("bpf_token_path", ctypes.c_char_p),
-    )
+_OpenOpts = loader.OpenOpts
+"""One definition of the open options, shared with the loader."""
 
 
 class _FuncInfo(ctypes.Structure):

@@ -2,9 +2,10 @@
 
 Every annotation a sample puts on a program (``__success``, ``__failure``,
 ``__failure_on``, ``__msg``, ``__msg_on``, ``__description``, ``__run``) is a
-``kptrdoc:``-prefixed ``btf_decl_tag`` on the program's FUNC. This module is
-the one place that gives them meaning, for the pytest plugin, the object
-model, the kernel matrix and the site alike:
+``kptrdoc:``-prefixed ``btf_decl_tag`` on the program's FUNC, and so are
+``__run_check`` and ``__run_set`` (the values a run must leave and is given).
+This module is the one place that gives them meaning, for the pytest plugin,
+the object model, the loader, the kernel matrix and the site alike:
 
 - :func:`parse_tags` reads the tags into an :class:`Expectation`;
 - :meth:`Expectation.resolve` says what they ask of one kernel
@@ -18,7 +19,10 @@ How each outcome counts:
 outcome                counts
 =====================  =====================================================
 loaded                 meets ``__success`` (without ``__run``)
-ran                    meets ``__success`` with ``__run``: the run was checked
+ran                    meets ``__success`` with ``__run``: it ran, and every
+                       ``__run_check`` read the value it names
+ran, wrong value       fails: it ran, but a ``__run_check`` global held another
+                       value (the detail names the global, expected and got)
 did not run            fails a ``__run``
 rejected               meets ``__failure`` when every ``__msg`` is in the log
 missing feature        libbpf refused before the verifier: the kernel lacks a
@@ -38,11 +42,93 @@ build it is *drift*: reported, and failing only in strict mode.
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from kptrdoc.kernel_range import KernelRange, RangeError, split_ranged_tag
 
+if TYPE_CHECKING:
+    from kptrdoc.objects.model import BpfObject
+
 TAG_PREFIX = "kptrdoc:"
+
+# --------------------------------------------------------------------------
+# What a run knows: the values of __run_check and __run_set (kptrdoc.h)
+# --------------------------------------------------------------------------
+
+RUN_VALUES: Mapping[str, str] = MappingProxyType({
+    "pid": "the thread id of the task the event happened in",
+    "tgid": "the process id of the task the event happened in",
+    "ppid": "the parent of that process",
+    "child_pid": "the pid of the child the fork created",
+    "fd": "the file descriptor passed to close()",
+    "nr": "the number of the system call on this architecture",
+    **{f"arg{n}": f"argument {n} of the system call or function" for n in range(6)},
+    "retval": "the return value of the program (test_run) or of the function (uprobe)",
+    "pkt_len": "the length of the packet given to the program, in bytes",
+})  # fmt: skip
+"""The names a ``__run_check``/``__run_set`` VALUE may take (besides an integer literal)."""
+
+_LITERAL_RE = re.compile(r"(?P<sign>-?)(?:0[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+))")
+WRITABLE_SECTIONS = ("bss", "data")
+"""Kinds of data section a run may read back or write: not ``.rodata`` (frozen)."""
+
+
+def literal_value(text: str) -> int | None:
+    """The integer a VALUE spells (``42``, ``-1``, ``0x2a``), or ``None`` for a name."""
+    match = _LITERAL_RE.fullmatch(text)
+    if match is None:
+        return None
+    number = int(match["hex"], 16) if match["hex"] else int(match["dec"], 10)
+    return -number if match["sign"] else number
+
+
+@dataclass(frozen=True)
+class ValueSpec:
+    """One ``__run_check("GLOBAL", "VALUE")`` or ``__run_set("GLOBAL", "VALUE")``."""
+
+    variable: str
+    value: str
+    """A name of :data:`RUN_VALUES` or an integer literal."""
+
+    def describe(self, macro: str) -> str:
+        return f'{macro}("{self.variable}", "{self.value}")'
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A global of the object, as far as a run needs it (from the object model)."""
+
+    name: str
+    section: str
+    """The ELF section, e.g. ``.bss``."""
+    kind: str
+    """``bss``, ``data``, ``rodata``, ``kconfig`` or ``ksyms``."""
+    size: int
+    type: str
+    """As C, e.g. ``unsigned int``."""
+    integer: bool
+    """An integer, enum, bool or char of 1, 2, 4 or 8 bytes (what a run can compare)."""
+
+
+def object_variables(obj: BpfObject) -> dict[str, Variable]:
+    """Every global of ``obj`` by name, for :meth:`Expectation.problem`."""
+    from kptrdoc.btf.types import Enum, Enum64, Int
+
+    spec = obj.btf
+    out: dict[str, Variable] = {}
+    for section in obj.data_sections:
+        for var in section.variables:
+            integer = False
+            if spec is not None and var.type_id is not None:
+                base = spec.type(spec.strip(var.type_id))
+                integer = isinstance(base, Int | Enum | Enum64) and var.size in (1, 2, 4, 8)
+            out[var.name] = Variable(var.name, section.name, section.kind, var.size, var.type,
+                                     integer)  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)
@@ -60,9 +146,18 @@ class Expectation:
     """``(RANGE, TEXT)`` of each ``__msg_on``, in source order."""
     failure_ranges: tuple[str, ...] = ()
     """The RANGE of each ``__failure_on``."""
+    checks: tuple[ValueSpec, ...] = ()
+    """Each ``__run_check``: a global user space reads back after the run."""
+    inputs: tuple[ValueSpec, ...] = ()
+    """Each ``__run_set``: a global user space writes before the event."""
 
-    def problem(self) -> str:
-        """Why these annotations cannot be checked, or "" when they can."""
+    def problem(self, variables: Mapping[str, Variable] | None = None) -> str:
+        """Why these annotations cannot be checked, or "" when they can.
+
+        ``variables`` (:func:`object_variables`) are the object's globals: with
+        them, each ``__run_check``/``__run_set`` must name an integer global of
+        ``.bss`` or ``.data``; without them, only the values are checked.
+        """
         if self.unknown:
             return "unknown annotation(s): " + ", ".join(TAG_PREFIX + t for t in self.unknown)
         for spec in (*self.failure_ranges, *(r for r, _ in self.kernel_msgs)):
@@ -88,6 +183,40 @@ class Expectation:
 
         if self.run is not None and self.run not in run_triggers():
             return f"__run({self.run!r}): unknown trigger (known: {', '.join(run_triggers())})"
+        return self._values_problem(variables)
+
+    def _values_problem(self, variables: Mapping[str, Variable] | None) -> str:
+        from kptrdoc.loader import trigger_values
+
+        for macro, specs in (("__run_check", self.checks), ("__run_set", self.inputs)):
+            for spec in specs:
+                said = spec.describe(macro)
+                if not spec.variable or not spec.value:
+                    return f"{said}: needs a global variable and a value"
+                if self.run is None:
+                    return f"{said} needs __run(...)"
+                if literal_value(spec.value) is None:
+                    if spec.value not in RUN_VALUES:
+                        names = ", ".join(RUN_VALUES)
+                        return f"{said}: unknown value {spec.value!r} (known: {names}, integers)"
+                    before, after = trigger_values(self.run)
+                    if spec.value not in before + after:
+                        return (f"{said}: __run({self.run!r}) does not record {spec.value!r} "
+                                f"(it records {', '.join(before + after)})")  # fmt: skip
+                    if macro == "__run_set" and spec.value not in before:
+                        return f"{said}: {spec.value!r} is known only after the event"
+                if variables is None:
+                    continue
+                var = variables.get(spec.variable)
+                if var is None:
+                    known = [v.name for v in variables.values() if v.kind in WRITABLE_SECTIONS]
+                    return (f"{said}: no global variable {spec.variable!r} in the object"
+                            f" (globals in .bss/.data: {', '.join(known) or 'none'})")  # fmt: skip
+                if var.kind not in WRITABLE_SECTIONS:
+                    return (f"{said}: {spec.variable!r} is in {var.section}, which the program "
+                            "cannot write: use a global in .bss or .data")  # fmt: skip
+                if not var.integer:
+                    return f"{said}: {spec.variable!r} is {var.type}, not an integer (1 to 8 bytes)"
         return ""
 
     @property
@@ -118,6 +247,8 @@ class Expectation:
             msgs=msgs,
             run=None if failure else self.run,
             ranged=bool(self.failure_ranges),
+            checks=() if failure else self.checks,
+            inputs=() if failure else self.inputs,
         )
 
     def describe(self, version: tuple[int, ...]) -> str:
@@ -145,12 +276,18 @@ class Resolved:
     run: str | None = None
     ranged: bool = False
     """Whether it came from ``__failure_on`` (a kernel outside the range must load it)."""
+    checks: tuple[ValueSpec, ...] = ()
+    inputs: tuple[ValueSpec, ...] = ()
 
     def describe(self) -> str:
         if self.verdict == "success":
             text = "__success (the verifier accepts it)"
             if self.run:
                 text += f", __run({self.run!r}) (it runs when triggered)"
+            for spec in self.inputs:
+                text += f", {spec.describe('__run_set')}"
+            for spec in self.checks:
+                text += f", {spec.describe('__run_check')} (user space reads it back)"
             return text
         msgs = "".join(f' __msg("{m}")' for m in self.msgs)
         return f"__failure{msgs} (the verifier rejects it" + (
@@ -163,6 +300,8 @@ class Outcome(enum.Enum):
 
     LOADED = "loaded"
     RAN = "ran"
+    RAN_WRONG = "ran-wrong"
+    """It ran, but a ``__run_check`` global held another value."""
     DID_NOT_RUN = "did-not-run"
     REJECTED = "rejected"
     MISSING_FEATURE = "missing-feature"
@@ -178,12 +317,14 @@ class Outcome(enum.Enum):
 
     @property
     def loaded(self) -> bool:
-        return self in (Outcome.LOADED, Outcome.RAN, Outcome.DID_NOT_RUN, Outcome.ATTACH_REFUSED)
+        return self in (Outcome.LOADED, Outcome.RAN, Outcome.RAN_WRONG, Outcome.DID_NOT_RUN,
+                        Outcome.ATTACH_REFUSED)  # fmt: skip
 
 
 _LABELS = {
     Outcome.LOADED: "loaded",
     Outcome.RAN: "loaded, attached and run",
+    Outcome.RAN_WRONG: "ran, but user space read a wrong value",
     Outcome.DID_NOT_RUN: "loaded but did not run",
     Outcome.REJECTED: "rejected by the verifier",
     Outcome.MISSING_FEATURE: "refused before the verifier: the kernel lacks what it uses",
@@ -201,19 +342,29 @@ LOADER_REFUSED_PROGRAM_TYPE = "refused-program-type"
 _EPERM = (1, 13)  # EPERM, EACCES
 
 
-def outcome(verdict: str, errno: int = 0, run_error: str = "", ran: bool | None = None) -> Outcome:
+def outcome(
+    verdict: str,
+    errno: int = 0,
+    run_error: str = "",
+    ran: bool | None = None,
+    wrong: bool | str = False,
+) -> Outcome:
     """The one outcome for what the loader reported.
 
     ``verdict`` is the loader's (``loaded``, ``rejected``, ...); ``errno`` the
     load's error; ``ran`` whether a ``__run`` program's run count went up
-    (``None``: it was not asked to run), ``run_error`` why it could not run.
+    (``None``: it was not asked to run), ``run_error`` why it could not run;
+    ``wrong`` whether a ``__run_check`` read another value (:func:`wrong_values`
+    of the run: its text, or just true).
     """
     if verdict == LOADER_LOADED:
         if ran is None and not run_error:
             return Outcome.LOADED
         if run_error.startswith("attach failed"):
             return Outcome.ATTACH_REFUSED
-        return Outcome.RAN if ran and not run_error else Outcome.DID_NOT_RUN
+        if ran and not run_error:
+            return Outcome.RAN_WRONG if wrong else Outcome.RAN
+        return Outcome.DID_NOT_RUN
     if verdict == LOADER_REJECTED:
         return Outcome.REJECTED
     if verdict == LOADER_REFUSED_PROGRAM_TYPE:
@@ -234,6 +385,8 @@ class Status(enum.Enum):
     """Right verdict, a ``__msg`` not in the log, on a recorded build."""
     FLIPPED = "verdict flipped"
     DID_NOT_RUN = "did not run"
+    WRONG_VALUE = "wrong value"
+    """It ran, but a ``__run_check`` global held another value than the one named."""
     MISSING_ABOVE_FLOOR = "refused before the verifier at or above the floor"
     UNVERIFIED = "not verified here"
     """Refused by policy, attach refused, or below the floor: counts neither way."""
@@ -243,7 +396,8 @@ class Status(enum.Enum):
     def fails(self) -> bool:
         """Whether this status fails a check (drift only in strict mode)."""
         return self in (
-            Status.MSG_DIFFERS, Status.FLIPPED, Status.DID_NOT_RUN, Status.MISSING_ABOVE_FLOOR,
+            Status.MSG_DIFFERS, Status.FLIPPED, Status.DID_NOT_RUN, Status.WRONG_VALUE,
+            Status.MISSING_ABOVE_FLOOR,
         )  # fmt: skip
 
 
@@ -276,12 +430,15 @@ def check(
     *,
     recorded: bool,
     below_floor: bool = False,
+    wrong: str = "",
 ) -> Checked:
     """How ``got`` (with its verifier ``log``) stands against ``expect``.
 
     ``recorded``: the kernel build is in the committed record, so a missing
     ``__msg`` fails there; elsewhere it is drift. ``below_floor``: the kernel is
-    older than the sample's floor, where nothing counts against it.
+    older than the sample's floor, where nothing counts against it. ``wrong``:
+    what the run's ``__run_check`` read instead (:func:`wrong_values`), the
+    detail of :attr:`Status.WRONG_VALUE`.
     """
     if got is Outcome.NO_VERDICT:
         return Checked(Status.NO_VERDICT, got.label)
@@ -297,6 +454,8 @@ def check(
             return Checked(status, "rejected by the verifier, expected to load")
         if got is Outcome.DID_NOT_RUN:
             return Checked(Status.DID_NOT_RUN, got.label)
+        if got is Outcome.RAN_WRONG:
+            return Checked(Status.WRONG_VALUE, wrong or got.label)
         if expect.run and got is not Outcome.RAN:
             return Checked(Status.DID_NOT_RUN, f"__run({expect.run!r}) was not run")
         return Checked(Status.AS_EXPECTED)
@@ -312,6 +471,26 @@ def check(
     return Checked(status, f'__msg("{missing}") is not in the verifier log (in order)')
 
 
+def wrong_values(checks: Iterable[object]) -> str:
+    """What the ``__run_check`` of a run read wrongly, one ``; ``-separated item per
+    check, or "" when all held. ``checks`` are the loader's ``run.checks``:
+    :class:`kptrdoc.loader.ValueCheck` values or their JSON (dicts)."""
+    items = []
+    for item in checks:
+        get = item.get if isinstance(item, dict) else lambda k, _i=item: getattr(_i, k, None)
+        if get("ok"):
+            continue
+        spec = ValueSpec(str(get("variable")), str(get("value")))
+        said = spec.describe("__run_check")
+        if get("error"):
+            items.append(f"{said}: {get('error')}")
+            continue
+        expected, got = get("expected"), get("got")
+        name = "" if literal_value(spec.value) is not None else f" ({spec.value})"
+        items.append(f"{said}: user space read {spec.variable} = {got}, expected {expected}{name}")
+    return "; ".join(items)
+
+
 def parse_tags(tags: list[str]) -> Expectation:
     success = failure = False
     msgs: list[str] = []
@@ -320,6 +499,7 @@ def parse_tags(tags: list[str]) -> Expectation:
     description = ""
     kernel_msgs: list[tuple[str, str]] = []
     failure_ranges: list[str] = []
+    values: dict[str, list[ValueSpec]] = {"run_check": [], "run_set": []}
     for tag in tags:
         if not tag.startswith(TAG_PREFIX):
             continue
@@ -340,8 +520,12 @@ def parse_tags(tags: list[str]) -> Expectation:
             description = value
         elif key == "run" and sep:
             runs.append(value)
+        elif key in values and sep:
+            variable, _, wanted = value.partition("=")
+            values[key].append(ValueSpec(variable, wanted))
         else:
             unknown.append(body)
     return Expectation(success, failure, tuple(msgs), description,
                        runs[0] if runs else None, tuple(unknown), tuple(runs),
-                       tuple(kernel_msgs), tuple(failure_ranges))  # fmt: skip
+                       tuple(kernel_msgs), tuple(failure_ranges),
+                       tuple(values["run_check"]), tuple(values["run_set"]))  # fmt: skip

@@ -6,11 +6,14 @@ Standard library only, so the kernel matrix can run it inside a guest::
 
 For each program: open the object, autoload only that program, give it a
 log buffer, load, read the verdict, the verifier log and its statistics,
-optionally attach and trigger it, then close everything. Nothing stays
-attached, every fd is closed by ``bpf_object__close``. An object whose maps
-ask to be pinned (``LIBBPF_PIN_BY_NAME``) is opened with a pin root in a
-private bpffs mount of this process, unpinned after the load and the mount
-removed at exit: nothing is ever pinned under ``/sys/fs/bpf``.
+optionally attach and trigger it (writing the ``__run_set`` globals first,
+reading the ``__run_check`` globals back after: both are read from the
+object's own BTF, by :func:`kptrdoc.expectations.parse_tags`), then close
+everything. Nothing stays attached, every fd is closed by
+``bpf_object__close``. An object whose maps ask to be pinned
+(``LIBBPF_PIN_BY_NAME``) is opened with a pin root in a private bpffs mount
+of this process, unpinned after the load and the mount removed at exit:
+nothing is ever pinned under ``/sys/fs/bpf``.
 
 Verdicts:
 
@@ -28,21 +31,27 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import ctypes
 import errno as errno_mod
 import json
 import os
+import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from hashlib import sha256
 from pathlib import Path
+from types import MappingProxyType
 
 from kptrdoc.errors import KptrdocError
+from kptrdoc.expectations import RUN_VALUES, ValueSpec, literal_value, parse_tags, wrong_values
 
 LOADED = "loaded"
 REJECTED = "rejected"
@@ -72,6 +81,71 @@ class LoaderError(KptrdocError):
     """libbpf is unusable, the object cannot be opened, or a program name is unknown."""
 
 
+@dataclass(frozen=True)
+class RunValues:
+    """What a trigger knows about the event it caused (the names of
+    :data:`kptrdoc.expectations.RUN_VALUES`); ``None``: not recorded."""
+
+    pid: int
+    tgid: int
+    ppid: int
+    child_pid: int | None = None
+    fd: int | None = None
+    nr: int | None = None
+    args: tuple[int, ...] = ()
+    retval: int | None = None
+    pkt_len: int | None = None
+
+    def get(self, name: str) -> int | None:
+        """The value of ``name`` (``arg0``.. included), or ``None``."""
+        if name not in RUN_VALUES:
+            return None
+        if name.startswith("arg"):
+            index = int(name[3:])
+            return self.args[index] if index < len(self.args) else None
+        value = getattr(self, name)
+        return value if isinstance(value, int) else None
+
+    def known(self) -> dict[str, int]:
+        """Every recorded value by name, in the order of the vocabulary."""
+        out = {}
+        for name in RUN_VALUES:
+            value = self.get(name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+@dataclass
+class ValueCheck:
+    """One ``__run_check``: the global read back after the event, against the value named."""
+
+    variable: str
+    value: str
+    """What the annotation names: a name of the vocabulary or a literal."""
+    expected: int | None
+    got: int | None
+    ok: bool
+    section: str = ""
+    offset: int = 0
+    size: int = 0
+    error: str = ""
+    """Why the two could not be compared (then ``ok`` is false)."""
+
+
+@dataclass
+class ValueInput:
+    """One ``__run_set``: the value written into a global before the event."""
+
+    variable: str
+    value: str
+    written: int | None
+    section: str = ""
+    offset: int = 0
+    size: int = 0
+    error: str = ""
+
+
 @dataclass
 class RunResult:
     """What happened when the program was attached and its event triggered."""
@@ -80,10 +154,20 @@ class RunResult:
     run_cnt_before: int
     run_cnt_after: int
     error: str = ""
+    values: dict[str, int] = field(default_factory=dict)
+    """What the trigger recorded (:meth:`RunValues.known`)."""
+    inputs: list[ValueInput] = field(default_factory=list)
+    checks: list[ValueCheck] = field(default_factory=list)
 
     @property
     def ran(self) -> bool:
         return not self.error and self.run_cnt_after > self.run_cnt_before
+
+    @property
+    def wrong(self) -> str:
+        """What the ``__run_check`` read wrongly, or "" (see
+        :func:`kptrdoc.expectations.wrong_values`)."""
+        return wrong_values(self.checks)
 
 
 @dataclass
@@ -127,6 +211,7 @@ class _Libbpf:
         self.lib = lib
         self.path = so_path
         vp, cp, i, u32 = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint32
+        sz, u64 = ctypes.c_size_t, ctypes.c_uint64
         sigs: dict[str, tuple[object, list[object]]] = {
             "libbpf_set_print": (vp, [_PRINT_FN]),
             "libbpf_major_version": (u32, []),
@@ -145,6 +230,17 @@ class _Libbpf:
             "bpf_program__set_log_buf": (i, [vp, vp, ctypes.c_size_t]),
             "bpf_program__fd": (i, [vp]),
             "bpf_program__attach": (vp, [vp]),
+            "bpf_program__type": (i, [vp]),
+            "bpf_program__attach_uprobe_opts": (vp, [vp, i, cp, ctypes.c_size_t, vp]),
+            "bpf_prog_test_run_opts": (i, [i, vp]),
+            "bpf_object__btf": (vp, [vp]),
+            "btf__type_cnt": (u32, [vp]),
+            "btf__type_by_id": (vp, [vp, u32]),
+            "btf__name_by_offset": (cp, [vp, u32]),
+            "bpf_object__find_map_by_name": (vp, [vp, cp]),
+            "bpf_map__value_size": (u32, [vp]),
+            "bpf_map__lookup_elem": (i, [vp, vp, sz, vp, sz, u64]),
+            "bpf_map__update_elem": (i, [vp, vp, sz, vp, sz, u64]),
             "bpf_link__destroy": (i, [vp]),
             "bpf_enable_stats": (i, [i]),
             "bpf_prog_get_next_id": (i, [u32, ctypes.POINTER(u32)]),
@@ -251,14 +347,22 @@ class ProgramInfo:
     section: str
 
 
-class _OpenOpts(ctypes.Structure):
-    """The head of ``struct bpf_object_open_opts``: libbpf reads ``sz`` bytes of it."""
+class OpenOpts(ctypes.Structure):
+    """libbpf 1.7's ``struct bpf_object_open_opts`` (88 bytes on 64-bit targets); libbpf
+    reads ``sz`` bytes of it."""
 
     _fields_ = (
         ("sz", ctypes.c_size_t),
         ("object_name", ctypes.c_char_p),
         ("relaxed_maps", ctypes.c_bool),
         ("pin_root_path", ctypes.c_char_p),
+        ("_attach_prog_fd", ctypes.c_uint32),  # "__u32 :32", once attach_prog_fd
+        ("kconfig", ctypes.c_char_p),
+        ("btf_custom_path", ctypes.c_char_p),
+        ("kernel_log_buf", ctypes.c_char_p),
+        ("kernel_log_size", ctypes.c_size_t),
+        ("kernel_log_level", ctypes.c_uint32),
+        ("bpf_token_path", ctypes.c_char_p),
     )
 
 
@@ -312,7 +416,7 @@ def _open_file(obj_path: Path, messages: list[tuple[int, str]], pin_root: Path |
     b = lib()
     opts = None
     if pin_root is not None:
-        opts = _OpenOpts(sz=ctypes.sizeof(_OpenOpts), pin_root_path=str(pin_root).encode())
+        opts = OpenOpts(sz=ctypes.sizeof(OpenOpts), pin_root_path=str(pin_root).encode())
     ctypes.set_errno(0)
     obj = b.lib.bpf_object__open_file(
         str(obj_path).encode(), ctypes.byref(opts) if opts is not None else None
@@ -424,7 +528,7 @@ def _attempt(
         log = buf.value.decode(errors="replace")
         run_result = None
         if rc == 0 and run:
-            run_result = _run(target, run)
+            run_result = _run(obj, target, run, program)
         return info, err, log, list(messages), run_result
 
 
@@ -523,51 +627,588 @@ def _classify(
 
 
 # --------------------------------------------------------------------------
-# Running: attach, trigger, read the run count
+# The object's BTF as libbpf holds it: the program's tags, the globals
+# --------------------------------------------------------------------------
+
+_BTF_INT, _BTF_ENUM, _BTF_TYPEDEF, _BTF_VOLATILE, _BTF_CONST, _BTF_RESTRICT = 1, 6, 8, 9, 10, 11
+_BTF_FUNC, _BTF_VAR, _BTF_DATASEC, _BTF_DECL_TAG = 12, 14, 15, 17
+_BTF_TYPE_TAG, _BTF_ENUM64 = 18, 19
+_BTF_INT_SIGNED = 1
+
+
+@dataclass(frozen=True)
+class _Global:
+    """Where libbpf put a global: its section (the internal map's real name), offset, size."""
+
+    section: str
+    offset: int
+    size: int
+    signed: bool
+
+
+class _ObjectBtf:
+    """The opened object's ``.BTF`` through libbpf, which has fixed the DATASEC offsets
+    and sizes from the ELF symbols. Only what a run needs: decl tags and globals.
+    The kind is read with 7 bits and vlen with 24, as the 2026 layout has them
+    (the classic layout leaves those extra bits zero)."""
+
+    def __init__(self, obj: int) -> None:
+        self.b = lib().lib
+        self.btf = self.b.bpf_object__btf(obj)
+
+    def _head(self, type_id: int) -> tuple[int, int, int, int, int]:
+        """(name_off, kind, vlen, size_or_type, address) of a type; kind 0 when absent."""
+        address = self.b.btf__type_by_id(self.btf, type_id) if self.btf else None
+        if not address:
+            return 0, 0, 0, 0, 0
+        name_off, info, size_or_type = (ctypes.c_uint32 * 3).from_address(address)
+        return name_off, (info >> 24) & 0x7F, info & 0xFFFFFF, size_or_type, address
+
+    def _name(self, offset: int) -> str:
+        return (self.b.btf__name_by_offset(self.btf, offset) or b"").decode(errors="replace")
+
+    def _ids(self) -> range:
+        return range(1, self.b.btf__type_cnt(self.btf)) if self.btf else range(0)
+
+    def function_tags(self, function: str) -> list[str]:
+        """The decl tags on the FUNC ``function`` itself, in type-id (source) order."""
+        funcs = set()
+        tags: list[tuple[int, str]] = []
+        for type_id in self._ids():
+            name_off, kind, _, target, address = self._head(type_id)
+            if kind == _BTF_FUNC and self._name(name_off) == function:
+                funcs.add(type_id)
+            elif kind == _BTF_DECL_TAG and ctypes.c_int32.from_address(address + 12).value == -1:
+                tags.append((target, self._name(name_off)))
+        return [text for target, text in tags if target in funcs]
+
+    def global_var(self, name: str) -> _Global | str:
+        """Where the global ``name`` lives, or why it cannot be read as an integer."""
+        for type_id in self._ids():
+            name_off, kind, vlen, _, address = self._head(type_id)
+            if kind != _BTF_DATASEC:
+                continue
+            entries = (ctypes.c_uint32 * (3 * vlen)).from_address(address + 12)
+            for k in range(vlen):
+                var_id, offset, size = entries[3 * k : 3 * k + 3]
+                var_name_off, var_kind, _, var_type, _ = self._head(var_id)
+                if var_kind == _BTF_VAR and self._name(var_name_off) == name:
+                    section = self._name(name_off)
+                    signed = self._integer(var_type)
+                    if signed is None or size not in (1, 2, 4, 8):
+                        return f"{name!r} in {section} is not an integer of 1 to 8 bytes"
+                    return _Global(section, offset, size, signed)
+        return f"no global variable {name!r} in the object's BTF"
+
+    def _integer(self, type_id: int) -> bool | None:
+        """Whether the integer type ``type_id`` is signed; ``None``: not an integer."""
+        for _ in range(32):
+            _, kind, _, size_or_type, address = self._head(type_id)
+            if kind in (_BTF_TYPEDEF, _BTF_VOLATILE, _BTF_CONST, _BTF_RESTRICT, _BTF_TYPE_TAG):
+                type_id = size_or_type
+                continue
+            if kind == _BTF_INT:
+                encoding = (ctypes.c_uint32.from_address(address + 12).value >> 24) & 0x0F
+                return bool(encoding & _BTF_INT_SIGNED)
+            if kind in (_BTF_ENUM, _BTF_ENUM64):
+                info = (ctypes.c_uint32 * 2).from_address(address)[1]
+                return bool(info >> 31)
+            return None
+        return None
+
+
+def _section_value(obj: int, where: _Global) -> tuple[int, ctypes.Array[ctypes.c_char]] | str:
+    """The internal map of ``where.section`` and its whole value (key 0), or why not."""
+    b = lib().lib
+    bpf_map = b.bpf_object__find_map_by_name(obj, where.section.encode())
+    if not bpf_map:
+        return f"libbpf has no internal map for {where.section}"
+    size = b.bpf_map__value_size(bpf_map)
+    if where.offset + where.size > size:
+        return f"{where.section} holds {size} bytes, the global ends at {where.offset + where.size}"
+    key = ctypes.c_uint32(0)
+    value = ctypes.create_string_buffer(size)
+    rc = b.bpf_map__lookup_elem(bpf_map, ctypes.byref(key), 4, value, size, 0)
+    if rc < 0:
+        return f"cannot read {where.section}: {os.strerror(-rc)}"
+    return bpf_map, value
+
+
+def _read_global(obj: int, where: _Global) -> int | str:
+    found = _section_value(obj, where)
+    if isinstance(found, str):
+        return found
+    raw = found[1].raw[where.offset : where.offset + where.size]
+    return int.from_bytes(raw, sys.byteorder, signed=where.signed)
+
+
+def _write_global(obj: int, where: _Global, value: int) -> str:
+    """Write ``value`` (at the global's width) into its section's map; "" or why not."""
+    found = _section_value(obj, where)
+    if isinstance(found, str):
+        return found
+    bpf_map, buf = found
+    raw = (value % (1 << (8 * where.size))).to_bytes(where.size, sys.byteorder)
+    ctypes.memmove(ctypes.addressof(buf) + where.offset, raw, where.size)
+    key = ctypes.c_uint32(0)
+    rc = lib().lib.bpf_map__update_elem(bpf_map, ctypes.byref(key), 4, buf, len(buf), 0)
+    return f"cannot write {where.section}: {os.strerror(-rc)}" if rc < 0 else ""
+
+
+def _wanted(spec: ValueSpec, values: RunValues) -> int | str:
+    """The integer ``spec.value`` stands for in this run, or why there is none."""
+    literal = literal_value(spec.value)
+    if literal is not None:
+        return literal
+    if spec.value not in RUN_VALUES:
+        return f"unknown value {spec.value!r}"
+    known = values.get(spec.value)
+    if known is None:
+        return f"the trigger did not record {spec.value!r}"
+    return known
+
+
+def _set_input(obj: int, btf: _ObjectBtf, spec: ValueSpec, values: RunValues) -> ValueInput:
+    where = btf.global_var(spec.variable)
+    wanted = _wanted(spec, values)
+    if isinstance(where, str) or isinstance(wanted, str):
+        why = where if isinstance(where, str) else str(wanted)
+        return ValueInput(spec.variable, spec.value, None, error=why)
+    error = _write_global(obj, where, wanted)
+    return ValueInput(spec.variable, spec.value, None if error else wanted, where.section,
+                      where.offset, where.size, error)  # fmt: skip
+
+
+def _check_value(obj: int, btf: _ObjectBtf, spec: ValueSpec, values: RunValues) -> ValueCheck:
+    where = btf.global_var(spec.variable)
+    wanted = _wanted(spec, values)
+    expected = None if isinstance(wanted, str) else wanted
+    if isinstance(where, str):
+        return ValueCheck(spec.variable, spec.value, expected, None, False, error=where)
+    got = _read_global(obj, where)
+    place = {"section": where.section, "offset": where.offset, "size": where.size}
+    if isinstance(got, str) or isinstance(wanted, str):
+        why = got if isinstance(got, str) else str(wanted)
+        return ValueCheck(spec.variable, spec.value, expected, None, False, error=why, **place)
+    # compared at the global's width: -1 meets an unsigned int holding 0xffffffff
+    ok = (wanted - got) % (1 << (8 * where.size)) == 0
+    return ValueCheck(spec.variable, spec.value, wanted, got, ok, **place)
+
+
+# --------------------------------------------------------------------------
+# Triggers: cause an event, record what is known about it
 # --------------------------------------------------------------------------
 
 
-def _trigger_fork() -> None:
-    pid = os.fork()
-    if pid == 0:  # child: leave at once, without running Python cleanup
-        os._exit(0)
-    os.waitpid(pid, 0)
+class _RunError(Exception):
+    """The trigger could not cause its event; the message says why."""
 
 
-TRIGGERS: dict[str, Callable[[], None]] = {"fork": _trigger_fork}
+_SYSCALL_NR: Mapping[str, Mapping[str, int]] = MappingProxyType({
+    "x86_64": MappingProxyType({"close": 3, "getpgid": 121}),
+    "aarch64": MappingProxyType({"close": 57, "getpgid": 155}),
+    "riscv64": MappingProxyType({"close": 57, "getpgid": 155}),
+})  # fmt: skip
+"""System call numbers of the syscall triggers, per ``uname -m``."""
+
+
+def _syscall_nr(name: str) -> int | None:
+    return _SYSCALL_NR.get(platform.machine(), {}).get(name)
+
+
+def _here() -> RunValues:
+    """The calling thread: where every trigger but ``uprobe`` causes its event."""
+    return RunValues(pid=threading.get_native_id(), tgid=os.getpid(), ppid=os.getppid())
+
+
+class _Trigger:
+    """One run's trigger. ``prepare`` records what is known before the event (what
+    ``__run_set`` may write), ``attach`` attaches (``None`` from a trigger that runs the
+    program itself), ``fire`` causes the event and adds what it learnt; ``cleanup``
+    always runs."""
+
+    before: tuple[str, ...] = ("pid", "tgid", "ppid")
+    after: tuple[str, ...] = ()
+
+    def prepare(self, prog: int) -> RunValues:
+        return _here()
+
+    def attach(self, prog: int, values: RunValues) -> int | None:
+        ctypes.set_errno(0)
+        link = lib().lib.bpf_program__attach(prog)
+        if not link:
+            raise _RunError(f"attach failed: {os.strerror(_errno())}")
+        return link
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        return None
+
+
+class _Fork(_Trigger):
+    """fork() a child that leaves at once; records its pid."""
+
+    after = ("child_pid",)
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        pid = os.fork()
+        if pid == 0:  # child: leave at once, without running Python cleanup
+            os._exit(0)
+        os.waitpid(pid, 0)
+        return replace(values, child_pid=pid)
+
+
+class _Close(_Trigger):
+    """close() a descriptor of /dev/null opened for the purpose; records it."""
+
+    before = (*_Trigger.before, "fd", "nr", "arg0")
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+
+    def prepare(self, prog: int) -> RunValues:
+        self.fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        return replace(_here(), fd=self.fd, nr=_syscall_nr("close"), args=(self.fd,))
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+        return values
+
+    def cleanup(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class _Getpgid(_Trigger):
+    """getpgid(getppid()): a system call with a known argument nobody else makes."""
+
+    before = (*_Trigger.before, "nr", "arg0")
+
+    def prepare(self, prog: int) -> RunValues:
+        here = _here()
+        return replace(here, nr=_syscall_nr("getpgid"), args=(here.ppid,))
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        with contextlib.suppress(OSError):  # the call is made all the same
+            os.getpgid(values.args[0])
+        return values
+
+
+BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 1, 3, 4
+BPF_PROG_TYPE_XDP, BPF_PROG_TYPE_CGROUP_SKB = 6, 8
+_PACKET_PROGRAMS = (
+    BPF_PROG_TYPE_SOCKET_FILTER,
+    BPF_PROG_TYPE_SCHED_CLS,
+    BPF_PROG_TYPE_SCHED_ACT,
+    BPF_PROG_TYPE_XDP,
+    BPF_PROG_TYPE_CGROUP_SKB,
+)
+
+
+def test_packet() -> bytes:
+    """The packet ``test_run`` gives packet programs: Ethernet, IPv4, UDP, 8 bytes of
+    payload (``kptrdoc\\0``): 10.0.0.1:4242 -> 10.0.0.2:4243, 50 bytes."""
+    payload = b"kptrdoc\0"
+    udp = (4242).to_bytes(2, "big") + (4243).to_bytes(2, "big")
+    udp += (8 + len(payload)).to_bytes(2, "big") + b"\0\0" + payload
+    ip = bytearray(b"\x45\x00" + (20 + len(udp)).to_bytes(2, "big") + b"\0\x01\x40\x00\x40\x11\0\0")
+    ip += bytes([10, 0, 0, 1, 10, 0, 0, 2])
+    total = sum(int.from_bytes(ip[i : i + 2], "big") for i in range(0, 20, 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    ip[10:12] = (~total & 0xFFFF).to_bytes(2, "big")
+    eth = bytes.fromhex("02 00 00 00 00 02  02 00 00 00 00 01  08 00")
+    return eth + bytes(ip) + udp
+
+
+class _TestRunOpts(ctypes.Structure):
+    """``struct bpf_test_run_opts`` (libbpf 1.x)."""
+
+    _fields_ = (
+        ("sz", ctypes.c_size_t),
+        ("data_in", ctypes.c_void_p),
+        ("data_out", ctypes.c_void_p),
+        ("data_size_in", ctypes.c_uint32),
+        ("data_size_out", ctypes.c_uint32),
+        ("ctx_in", ctypes.c_void_p),
+        ("ctx_out", ctypes.c_void_p),
+        ("ctx_size_in", ctypes.c_uint32),
+        ("ctx_size_out", ctypes.c_uint32),
+        ("retval", ctypes.c_uint32),
+        ("repeat", ctypes.c_int),
+        ("duration", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("cpu", ctypes.c_uint32),
+        ("batch_size", ctypes.c_uint32),
+    )
+
+
+class _TestRun(_Trigger):
+    """BPF_PROG_TEST_RUN once, in this thread: packet programs get :func:`test_packet`,
+    others (``syscall``, ...) no data. Nothing is attached."""
+
+    before = (*_Trigger.before, "pkt_len")
+    after = ("retval",)
+
+    def prepare(self, prog: int) -> RunValues:
+        packet = lib().lib.bpf_program__type(prog) in _PACKET_PROGRAMS
+        return replace(_here(), pkt_len=len(test_packet()) if packet else None)
+
+    def attach(self, prog: int, values: RunValues) -> int | None:
+        return None
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        b = lib().lib
+        opts = _TestRunOpts(sz=ctypes.sizeof(_TestRunOpts))  # repeat 0: once (syscall wants 0)
+        packet = ctypes.create_string_buffer(test_packet(), len(test_packet()))
+        if values.pkt_len is not None:
+            opts.data_in = ctypes.addressof(packet)
+            opts.data_size_in = len(packet)
+        ctypes.set_errno(0)
+        rc = b.bpf_prog_test_run_opts(b.bpf_program__fd(prog), ctypes.byref(opts))
+        if rc < 0:
+            raise _RunError(f"BPF_PROG_TEST_RUN failed: {os.strerror(-rc)}")
+        return replace(values, retval=ctypes.c_int32(opts.retval).value)
+
+
+UPROBE_FUNCTION = "kptrdoc_uprobe_target"
+UPROBE_ARGS = (1001, 2002, 3003)
+UPROBE_SOURCE = f"""\
+/* kptrdoc's uprobe target: waits for a byte on stdin, then makes one call. */
+#include <unistd.h>
+
+__attribute__((noinline)) long {UPROBE_FUNCTION}(long a, long b, long c)
+{{
+	__asm__ __volatile__("" : : : "memory");
+	return a + b + c;
+}}
+
+int main(void)
+{{
+	char go;
+
+	if (read(0, &go, 1) != 1)
+		return 2;
+	return {UPROBE_FUNCTION}({", ".join(map(str, UPROBE_ARGS))}) == {sum(UPROBE_ARGS)} ? 0 : 1;
+}}
+"""
+
+
+class _UprobeOpts(ctypes.Structure):
+    """``struct bpf_uprobe_opts`` (libbpf 1.x)."""
+
+    _fields_ = (
+        ("sz", ctypes.c_size_t),
+        ("ref_ctr_offset", ctypes.c_size_t),
+        ("bpf_cookie", ctypes.c_uint64),
+        ("retprobe", ctypes.c_bool),
+        ("func_name", ctypes.c_char_p),
+        ("attach_mode", ctypes.c_int),
+    )
+
+
+def uprobe_target() -> Path:
+    """The uprobe trigger's program, built with the system's C compiler on first use
+    into kptrdoc's cache (a temporary directory where the cache is read-only, as in a
+    matrix guest, removed at exit)."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        raise _RunError("uprobe: no C compiler (gcc or cc) to build the target program")
+    key = sha256(f"{compiler}\0{UPROBE_SOURCE}".encode()).hexdigest()[:16]
+    try:
+        env = os.environ.get("KPTRDOC_CACHE")
+        if env:
+            cache = Path(env)
+        else:
+            from kptrdoc import toolchain
+
+            cache = toolchain.cache_dir()
+        folder = cache / "uprobe" / key
+        binary = folder / UPROBE_FUNCTION
+        if os.access(binary, os.X_OK):
+            return binary
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise OSError(errno_mod.EROFS, "read-only", str(folder))
+    except OSError:
+        folder = Path(tempfile.mkdtemp(prefix="kptrdoc-uprobe-"))
+        atexit.register(shutil.rmtree, folder, True)
+        binary = folder / UPROBE_FUNCTION
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
+    try:
+        (work / "target.c").write_text(UPROBE_SOURCE)
+        cmd = [compiler, "-O0", "-g0", "-o", str(work / UPROBE_FUNCTION), str(work / "target.c")]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
+        except subprocess.TimeoutExpired:
+            raise _RunError(f"uprobe: {compiler} took over 300 s to build the target") from None
+        if proc.returncode != 0:
+            said = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+            raise _RunError(f"uprobe: cannot build the target program: {said}")
+        (work / UPROBE_FUNCTION).replace(binary)  # atomic: parallel builders agree
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return binary
+
+
+class _Uprobe(_Trigger):
+    """A process of :func:`uprobe_target` calls ``kptrdoc_uprobe_target(1001, 2002, 3003)``
+    (which returns 6006); the program is attached to that function in that process only
+    (a ``uretprobe`` section: at its return)."""
+
+    before = (*_Trigger.before, "arg0", "arg1", "arg2")
+    after = ("retval",)
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen[bytes] | None = None
+        self.binary: Path | None = None
+
+    def prepare(self, prog: int) -> RunValues:
+        self.binary = uprobe_target()
+        self.child = subprocess.Popen(
+            [str(self.binary)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        pid = self.child.pid
+        return RunValues(pid=pid, tgid=pid, ppid=os.getpid(), args=UPROBE_ARGS)
+
+    def attach(self, prog: int, values: RunValues) -> int | None:
+        b = lib().lib
+        section = (b.bpf_program__section_name(prog) or b"").decode()
+        opts = _UprobeOpts(sz=ctypes.sizeof(_UprobeOpts), func_name=UPROBE_FUNCTION.encode(),
+                           retprobe=section.startswith("uretprobe"))  # fmt: skip
+        ctypes.set_errno(0)
+        link = b.bpf_program__attach_uprobe_opts(
+            prog, values.tgid, str(self.binary).encode(), 0, ctypes.byref(opts)
+        )
+        if not link:
+            raise _RunError(f"attach failed: {os.strerror(_errno())}")
+        return link
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        child = self.child
+        if child is None or child.stdin is None:
+            raise _RunError("uprobe: the target program is not running")
+        try:
+            child.stdin.write(b"x")
+            child.stdin.close()
+            rc = child.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise _RunError(f"uprobe: the target program did not finish: {exc}") from None
+        if rc != 0:
+            raise _RunError(f"uprobe: the target program exited with {rc}")
+        return replace(values, retval=sum(UPROBE_ARGS))
+
+    def cleanup(self) -> None:
+        child, self.child = self.child, None
+        if child is not None:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            if child.stdin is not None and not child.stdin.closed:
+                child.stdin.close()
+
+
+TRIGGERS: Mapping[str, type[_Trigger]] = MappingProxyType({
+    "fork": _Fork,
+    "close": _Close,
+    "getpgid": _Getpgid,
+    "test_run": _TestRun,
+    "uprobe": _Uprobe,
+})  # fmt: skip
 
 
 def run_triggers() -> list[str]:
     return sorted(TRIGGERS)
 
 
+def trigger_values(trigger: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The values ``trigger`` records: (known before the event, known only after)."""
+    cls = TRIGGERS[trigger]
+    return cls.before, cls.after
+
+
+# --------------------------------------------------------------------------
+# Running: set the inputs, attach, trigger, read the run count and the checks
+# --------------------------------------------------------------------------
+
+
+class _RunCount:
+    """The program's run count from its fdinfo, kept open and re-read with ``pread``,
+    so that reading it makes no ``open``/``close`` a ``close`` hook would see."""
+
+    def __init__(self, prog_fd: int) -> None:
+        self.fd = os.open(f"/proc/self/fdinfo/{prog_fd}", os.O_RDONLY | os.O_CLOEXEC)
+
+    def read(self) -> int:
+        text = os.pread(self.fd, 64 * 1024, 0).decode(errors="replace")
+        match = re.search(r"^run_cnt:\s*(\d+)", text, re.M)
+        return int(match.group(1)) if match else 0
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 def _run_cnt(prog_fd: int) -> int:
-    text = Path(f"/proc/self/fdinfo/{prog_fd}").read_text()
-    match = re.search(r"^run_cnt:\s*(\d+)", text, re.M)
-    return int(match.group(1)) if match else 0
+    counter = _RunCount(prog_fd)
+    try:
+        return counter.read()
+    finally:
+        counter.close()
 
 
-def _run(prog: int, trigger: str) -> RunResult:
+def _run(obj: int, prog: int, trigger: str, program: str) -> RunResult:
+    """Attach ``prog``, cause ``trigger``'s event, and read back what the program's
+    ``__run_check`` ask for (before detaching: detaching makes system calls too)."""
     b = lib().lib
-    prog_fd = b.bpf_program__fd(prog)
+    btf = _ObjectBtf(obj)
+    expect = parse_tags(btf.function_tags(program))
+    result = RunResult(trigger, 0, 0)
     ctypes.set_errno(0)
     stats_fd = b.bpf_enable_stats(BPF_STATS_RUN_TIME)
     if stats_fd < 0:
-        return RunResult(trigger, 0, 0, f"bpf_enable_stats failed: {os.strerror(-stats_fd)}")
+        result.error = f"bpf_enable_stats failed: {os.strerror(-stats_fd)}"
+        return result
+    runner = TRIGGERS[trigger]()
+    counter = None
+    link = None
     try:
-        ctypes.set_errno(0)
-        link = b.bpf_program__attach(prog)
-        if not link:
-            return RunResult(trigger, 0, 0, f"attach failed: {os.strerror(_errno())}")
+        counter = _RunCount(b.bpf_program__fd(prog))
+        values = runner.prepare(prog)
+        result.values = values.known()
+        result.inputs = [_set_input(obj, btf, spec, values) for spec in expect.inputs]
+        failed = next((i for i in result.inputs if i.error), None)
+        if failed is not None:
+            said = ValueSpec(failed.variable, failed.value).describe("__run_set")
+            result.error = f"{said}: {failed.error}"
+            return result
+        link = runner.attach(prog, values)
+        result.run_cnt_before = counter.read()
         try:
-            before = _run_cnt(prog_fd)
-            TRIGGERS[trigger]()
-            after = _run_cnt(prog_fd)
+            values = runner.fire(prog, values)
         finally:
-            b.bpf_link__destroy(link)
-        return RunResult(trigger, before, after)
+            result.run_cnt_after = counter.read()
+        result.values = values.known()
+        result.checks = [_check_value(obj, btf, spec, values) for spec in expect.checks]
+    except _RunError as exc:
+        result.error = str(exc)
+    except OSError as exc:
+        result.error = f"{trigger}: {exc}"
     finally:
+        if link:
+            b.bpf_link__destroy(link)
+        runner.cleanup()
+        if counter is not None:
+            counter.close()
         os.close(stats_fd)
+    return result
 
 
 # --------------------------------------------------------------------------

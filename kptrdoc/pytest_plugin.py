@@ -8,7 +8,10 @@ annotations of ``kptrdoc.h``). Each item, named ``path::program``, loads its
 program alone into the running kernel (:mod:`kptrdoc.loader`) and compares
 the verdict with the expectation:
 
-- ``__success``: the program must load; with ``__run(...)`` it must also run;
+- ``__success``: the program must load; with ``__run(...)`` it must also run,
+  and every ``__run_check("GLOBAL", "VALUE")`` must read VALUE back from the
+  global (after ``__run_set`` wrote its globals); a different value fails
+  with both values;
 - ``__failure``: the verifier must reject it and every ``__msg`` must appear
   in its log, in order;
 - ``__failure_on("RANGE")``: as ``__failure`` when the running kernel is in
@@ -16,7 +19,9 @@ the verdict with the expectation:
 - ``__msg_on("RANGE", "TEXT")``: when the running kernel is in RANGE, these
   messages replace the plain ``__msg`` ones; otherwise they are ignored;
 - none or several of ``__success``/``__failure``/``__failure_on``, a bad
-  range, or an unknown ``kptrdoc:`` tag: the item is an error.
+  range, an unknown ``kptrdoc:`` tag, or a ``__run_check``/``__run_set`` naming
+  a global the object lacks or a value its trigger does not record: the item
+  is an error.
 
 The rule is :func:`kptrdoc.expectations.check`, the same for the matrix and
 the site. Ranges (:mod:`kptrdoc.kernel_range`) are read against the upstream
@@ -47,10 +52,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from kptrdoc.errors import KptrdocError
-from kptrdoc.expectations import Expectation, Status, check, outcome
+from kptrdoc.expectations import Expectation, Status, Variable, check, object_variables, outcome
 from kptrdoc.kernel_range import host_version
 
 if TYPE_CHECKING:
+    from kptrdoc.loader import RunResult
     from kptrdoc.matrix.record import Record
     from kptrdoc.variants import Variant
 
@@ -196,6 +202,18 @@ class HarnessFailure(Exception):
     """A program did not do what its annotations say; the message is the whole report."""
 
 
+class SampleItem(pytest.Item):
+    """An item of a sample file: its failures are the harness's own report, no traceback."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        if isinstance(excinfo.value, HarnessFailure | KptrdocError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
 class BpfSourceFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from kptrdoc.toolchain import target_arch
@@ -271,7 +289,7 @@ class BpfSourceFile(pytest.File):
             )
 
 
-class CompileErrorItem(pytest.Item):
+class CompileErrorItem(SampleItem):
     """A build variant whose point is a compiler error: clang must fail with that text."""
 
     def __init__(self, *, variant: Variant, **kwargs: object) -> None:
@@ -295,14 +313,6 @@ class CompileErrorItem(pytest.Item):
             f"compiler error {self.variant.error!r}"
         )
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
-        if isinstance(excinfo.value, HarnessFailure | KptrdocError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, self.name
-
 
 class BuildOnlyItem(CompileErrorItem):
     """A variant the build machine cannot load (another architecture or byte order):
@@ -319,7 +329,7 @@ class BuildOnlyItem(CompileErrorItem):
         load_object(compiled.path)
 
 
-class BrokenSampleItem(pytest.Item):
+class BrokenSampleItem(SampleItem):
     """Stands for a sample that could not be compiled or read: fails (or skips) with the reason."""
 
     def __init__(self, *, message: str, kind: str, **kwargs: object) -> None:
@@ -332,16 +342,8 @@ class BrokenSampleItem(pytest.Item):
             _skip_or_fail(self.config, self.message)
         raise HarnessFailure(self.message)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
-        if isinstance(excinfo.value, HarnessFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, self.name
-
-
-class BpfProgramItem(pytest.Item):
+class BpfProgramItem(SampleItem):
     """One program of a sample, loaded alone into the running kernel."""
 
     def __init__(
@@ -364,12 +366,23 @@ class BpfProgramItem(pytest.Item):
         self.result = None
 
     def setup(self) -> None:
-        problem = self.expect.problem()
+        problem = self.expect.problem(self._variables())
         if problem:
             pytest.fail(f"{self.path}: program {self.name!r}: {problem}", pytrace=False)
         reason = _kernel_problem(self.config)
         if reason:
             _skip_or_fail(self.config, reason)
+
+    def _variables(self) -> dict[str, Variable] | None:
+        """The object's globals, when a ``__run_check``/``__run_set`` names some."""
+        if not (self.expect.checks or self.expect.inputs):
+            return None
+        from kptrdoc.objects import load_object
+
+        try:
+            return object_variables(load_object(self.obj_path))
+        except KptrdocError:  # the loader reports a global it cannot find, by name
+            return None
 
     def runtest(self) -> None:
         from kptrdoc import loader
@@ -379,8 +392,13 @@ class BpfProgramItem(pytest.Item):
         result = loader.load_program(self.obj_path, self.program, run=resolved.run)
         self.result = result
         run = result.run
+        wrong = run.wrong if run else ""
         got = outcome(
-            result.verdict, result.errno, run.error if run else "", run.ran if run else None
+            result.verdict,
+            result.errno,
+            run.error if run else "",
+            run.ran if run else None,
+            wrong=wrong,
         )
         self.user_properties.append(("verdict", result.verdict))
         self.user_properties.append(("outcome", got.value))
@@ -393,6 +411,7 @@ class BpfProgramItem(pytest.Item):
             result.log,
             recorded=recorded,
             below_floor=self.record.below_floor(folder, host.version),
+            wrong=wrong,
         )
         status = checked.status
         if status is Status.AS_EXPECTED:
@@ -425,6 +444,8 @@ class BpfProgramItem(pytest.Item):
                 else ""
             )
             + ")",
+            Status.WRONG_VALUE: f"it ran on {run.trigger if run else '?'}, but user space read "
+            f"a wrong value: {checked.detail}",
             Status.MISSING_ABOVE_FLOOR: f"{checked.detail} (this kernel is not below the floor)",
             Status.NO_VERDICT: checked.detail,
         }.get(status, checked.detail)
@@ -441,6 +462,8 @@ class BpfProgramItem(pytest.Item):
         ]
         if r.reason:
             lines.append(f"reason:   {r.reason}")
+        if r.run is not None:
+            lines.extend(_run_lines(r.run))
         lines.append(f"kernel:   {r.kernel_release}, libbpf {r.libbpf_version}")
         tail = r.log.rstrip().splitlines()[-LOG_TAIL_LINES:]
         if tail:
@@ -450,10 +473,23 @@ class BpfProgramItem(pytest.Item):
             lines.append("verifier log: empty")
         return "\n".join(lines)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
-        if isinstance(excinfo.value, HarnessFailure | KptrdocError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, self.name
+def _run_lines(run: RunResult) -> list[str]:
+    """The run in the report: the trigger, what it recorded, each value written and read."""
+    recorded = ", ".join(f"{k}={v}" for k, v in run.values.items()) or "nothing"
+    lines = [f"run:      {run.trigger}, run count {run.run_cnt_before} -> {run.run_cnt_after}; "
+             f"recorded {recorded}"]  # fmt: skip
+    if run.error:
+        lines.append(f"          error: {run.error}")
+    for item in run.inputs:
+        done = f"wrote {item.written}" if not item.error else f"not written: {item.error}"
+        lines.append(f'          __run_set("{item.variable}", "{item.value}"): {done}')
+    for check_ in run.checks:
+        if check_.error:
+            said = f"not compared: {check_.error}"
+        else:
+            said = f"read {check_.got}, expected {check_.expected}"
+            said += "" if check_.ok else "  <-- wrong"
+        where = f" ({check_.section}+{check_.offset})" if check_.section else ""
+        lines.append(f'          __run_check("{check_.variable}", "{check_.value}"){where}: {said}')
+    return lines

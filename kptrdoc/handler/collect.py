@@ -351,13 +351,16 @@ def _verifier(
 ) -> VerifierRun:
     """The host's run of one program, checked by the one rule (:func:`check`)."""
     run = getattr(result, "run", None)
-    got = outcome(result.verdict, result.errno, run.error if run else "", run.ran if run else None)
+    wrong = run.wrong if run else ""
+    got = outcome(
+        result.verdict, result.errno, run.error if run else "", run.ran if run else None, wrong
+    )
     status = Status.NO_VERDICT
     detail = "the annotations cannot be checked"
     missing: list[str] = []
     if resolved is not None:
         checked = check(resolved, got, result.log, recorded=context.recorded_build,
-                        below_floor=context.below_floor)  # fmt: skip
+                        below_floor=context.below_floor, wrong=wrong)  # fmt: skip
         status, detail = checked.status, checked.detail
         if resolved.verdict == "failure":
             missing = msgs_in_order(list(resolved.msgs), result.log)

@@ -17,6 +17,8 @@
  *
  * Every program needs exactly one of __success, __failure or __failure_on(...);
  * a program with none is reported as an error, never as a silent pass.
+ * With __success, __run(...) also runs it, __run_set(...) gives it values
+ * and __run_check(...) says what user space must read back afterwards.
  */
 #ifndef __KPTRDOC_H__
 #define __KPTRDOC_H__
@@ -90,14 +92,104 @@
  * __run("trigger") - with __success: after loading, attach the program,
  * cause the event named by "trigger", and require that the program ran
  * (its run count, read from /proc/self/fdinfo with run-time statistics
- * enabled, went up). Triggers:
+ * enabled, went up). Each trigger causes its event once, from the process
+ * that loads the program unless said otherwise, and records what it knows
+ * about it (the values of __run_check and __run_set, below):
  *
- *   "fork"  fork a child process; fits tp_btf/task_newtask and any other
- *           hook on task creation.
+ *   "fork"      fork() a child process that exits at once. Fits
+ *               tp_btf/task_newtask and other hooks on task creation.
+ *               Records pid tgid ppid; after the event child_pid.
+ *   "close"     open /dev/null and close() that descriptor. Fits
+ *               tp_btf/sys_enter and raw_tp/sys_enter (the system call's
+ *               id is nr), tp/syscalls/sys_enter_close (needs tracefs).
+ *               Records pid tgid ppid fd nr arg0 (arg0 = fd).
+ *   "getpgid"   getpgid(getppid()): a system call with a known argument
+ *               that nothing else in the process makes. Fits the same
+ *               hooks as "close". Records pid tgid ppid nr arg0 (= ppid).
+ *   "test_run"  BPF_PROG_TEST_RUN, once; nothing is attached. Packet
+ *               programs (xdp, tc, socket filter, cgroup_skb) get a 50-byte
+ *               Ethernet/IPv4/UDP packet, 10.0.0.1:4242 -> 10.0.0.2:4243
+ *               with the payload "kptrdoc\0"; others (syscall) no data.
+ *               Records pid tgid ppid, pkt_len for packet programs; after
+ *               the run retval.
+ *   "uprobe"    a small program (built with the system's C compiler on
+ *               first use, into kptrdoc's cache) calls
+ *               long kptrdoc_uprobe_target(long a, long b, long c) once,
+ *               as kptrdoc_uprobe_target(1001, 2002, 3003), which returns
+ *               6006. SEC("uprobe") is attached at the function's entry,
+ *               SEC("uretprobe") at its return, in that process only.
+ *               Records pid tgid (of that process) ppid arg0 arg1 arg2;
+ *               after the call retval.
+ *
+ * Hooks on system-wide events (task creation, every system call) also run
+ * for the rest of the machine: give the program the tgid with __run_set
+ * and let it ignore other processes, or a __run_check may read what
+ * another process left.
  *
  * The link is destroyed right after the check: nothing stays attached.
  * Tag: "kptrdoc:run=trigger".
  */
 #define __run(trigger) __kptrdoc_tag("run=" trigger)
+
+/*
+ * __run_check("global", "value") - with __run: after the event (and before
+ * the program is detached), user space reads the global variable "global"
+ * of the object back from its internal map, and it must equal "value".
+ * Repeatable. "global" is an integer (any int, enum, bool or char type of
+ * 1, 2, 4 or 8 bytes) in .bss or .data: not in .rodata, which the program
+ * cannot write. The comparison is at the global's width: "-1" meets an
+ * unsigned int holding 0xffffffff. A different value fails the test with
+ * both values: "user space read seen_fd = 5, expected 7 (fd)".
+ *
+ * "value" is an integer literal ("42", "-1", "0x2a") or one of the names
+ * below; a name must be one that the __run trigger records (see above):
+ *
+ *   pid        the thread id of the task the event happened in: the low
+ *              32 bits of bpf_get_current_pid_tgid()
+ *   tgid       the process id of that task: the high 32 bits
+ *   ppid       the parent of that process
+ *   child_pid  the pid of the child the fork created
+ *   fd         the file descriptor passed to close()
+ *   nr         the number of the trigger's system call on this
+ *              architecture (x86_64, aarch64, riscv64)
+ *   arg0..arg5 the arguments of the system call or of the function
+ *   retval     the program's return value (test_run, as a signed 32-bit
+ *              int) or the function's (uprobe)
+ *   pkt_len    the length of the packet test_run gave the program
+ *
+ *     int closed_fd;
+ *
+ *     SEC("tp_btf/sys_enter")
+ *     __success __run("close") __run_check("closed_fd", "fd")
+ *     int BPF_PROG(on_close, struct pt_regs *regs, long id) { ... }
+ *
+ * Tag: "kptrdoc:run_check=global=value".
+ */
+#define __run_check(global, value) __kptrdoc_tag("run_check=" global "=" value)
+
+/*
+ * __run_set("global", "value") - with __run: before attaching and causing
+ * the event, user space writes "value" into the global "global" (an integer
+ * of .bss or .data, as for __run_check). Repeatable. "value" is a literal
+ * or a name the trigger knows before its event (not child_pid, not
+ * retval). This is how a program on a system-wide hook learns which
+ * process and system call to watch:
+ *
+ *     int target_tgid, want_nr, closed_fd;
+ *
+ *     SEC("tp_btf/sys_enter")
+ *     __success __run("close") __run_set("target_tgid", "tgid")
+ *     __run_set("want_nr", "nr") __run_check("closed_fd", "fd")
+ *     int BPF_PROG(on_close, struct pt_regs *regs, long id)
+ *     {
+ *             if (bpf_get_current_pid_tgid() >> 32 != target_tgid || id != want_nr)
+ *                     return 0;
+ *             closed_fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+ *             return 0;
+ *     }
+ *
+ * Tag: "kptrdoc:run_set=global=value".
+ */
+#define __run_set(global, value) __kptrdoc_tag("run_set=" global "=" value)
 
 #endif /* __KPTRDOC_H__ */

@@ -87,7 +87,7 @@ def page_facts(macro: str, objects: dict[Path, str], record_path: Path | None) -
     (``__kptr/kptr.bpf.c``); ``record_path`` is the record file (``None``: no
     record, every program is "not measured yet").
     """
-    from kptrdoc.expectations import Outcome, check
+    from kptrdoc.expectations import Outcome
     from kptrdoc.matrix.record import Record
     from kptrdoc.objects import load_object
 
@@ -119,13 +119,7 @@ def page_facts(macro: str, objects: dict[Path, str], record_path: Path | None) -
                 cell = entry.cells.get(kernel.id)
                 if cell is None:
                     continue
-                got = check(
-                    expect.resolve(kernel.upstream),
-                    cell.outcome,
-                    cell.log_text,
-                    recorded=True,
-                    below_floor=record.below_floor(folder, kernel.upstream),
-                )
+                got = record.checked(sample, expect, kernel, cell)
                 short = "✓" if cell.outcome.loaded else (cell.message or cell.outcome.label)
                 cells[kernel.id] = PageCell(
                     cell.outcome.value, got.status.value, short[:160], got.detail

@@ -17,7 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kptrdoc.expectations import Checked, Expectation, Outcome, Status, check, outcome
+from kptrdoc.expectations import (
+    Checked,
+    Expectation,
+    Outcome,
+    Status,
+    check,
+    outcome,
+    wrong_values,
+)
 from kptrdoc.matrix import results as res
 from kptrdoc.matrix.kernels import Kernel
 from kptrdoc.matrix.record import Record, RecordedKernel
@@ -27,14 +35,21 @@ NOT_AS_RECORDED = "not as recorded"
 
 
 def cell_outcome(cell: res.Cell) -> Outcome:
-    """The outcome of a live cell (the loader's verdict, errno and run)."""
+    """The outcome of a live cell (the loader's verdict, errno, run and values read back)."""
     run = cell.result.get("run")
     ran: bool | None = None
     run_error = ""
     if isinstance(run, dict):
         run_error = str(run.get("error") or "")
         ran = int(run.get("run_cnt_after") or 0) > int(run.get("run_cnt_before") or 0)
-    return outcome(cell.verdict, int(cell.result.get("errno") or 0), run_error, ran)
+    errno = int(cell.result.get("errno") or 0)
+    return outcome(cell.verdict, errno, run_error, ran, wrong=cell_wrong(cell))
+
+
+def cell_wrong(cell: res.Cell) -> str:
+    """What the run's ``__run_check`` read wrongly, or ""."""
+    run = cell.result.get("run")
+    return wrong_values(run.get("checks") or []) if isinstance(run, dict) else ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,7 @@ class Checker:
             str(cell.result.get("log") or ""),
             recorded=self.recorded_build(kernel),
             below_floor=self.record.below_floor(folder, kernel.upstream),
+            wrong=cell_wrong(cell),
         )
         against = ""
         pinned = self.record.kernel(kernel.id)

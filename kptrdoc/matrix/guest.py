@@ -7,7 +7,13 @@ object ``N.json`` (the loader's JSON list, as ``python -m kptrdoc.loader OBJ
 --json`` prints it), ``N.err`` (a failure, one line) and ``N.rc`` last.
 ``RUN_DIR/triggers.json`` (optional) maps ``"N"`` to ``{program: trigger}``
 for the programs a sample wants run (``__run``): those are attached and
-triggered after loading. Standard library only, like the loader.
+triggered after loading. The values a run is given and must leave
+(``__run_set``, ``__run_check``) need no entry there: the loader reads them
+from the object's own BTF, writes and reads the globals, and puts what it
+read under ``run.values``/``run.inputs``/``run.checks`` in ``N.json`` (a
+``uprobe`` run builds its target program under ``$TMPDIR`` when the cache is
+read-only, as it is in a guest). Standard library only, like the loader
+(``python -S`` runs it).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kptrdoc import debversion
 from kptrdoc.errors import KptrdocError
-from kptrdoc.expectations import Expectation, Outcome, Status, check
+from kptrdoc.expectations import Checked, Expectation, Outcome, Status, check
 from kptrdoc.matrix.kernels import Kernel, Package
 
 RECORD_NAME = "matrix.lock.json"
@@ -259,6 +259,18 @@ class Record:
         floor = self.floor(folder)
         return floor is not None and version[: len(floor.upstream)] < floor.upstream
 
+    def checked(
+        self, sample: str, expect: Expectation, kernel: RecordedKernel, cell: RecordedCell
+    ) -> Checked:
+        """One recorded cell against the current annotations, by the one rule."""
+        return check(
+            expect.resolve(kernel.upstream),
+            cell.outcome,
+            cell.log_text,
+            recorded=True,
+            below_floor=self.below_floor(Path(sample).parent.as_posix(), kernel.upstream),
+        )
+
     def met_on_a_recorded_kernel(self, sample: str, program: str, expect: Expectation) -> bool:
         """Whether the program met its annotation on at least one recorded kernel."""
         entry = self.program(sample, program)
@@ -281,20 +293,13 @@ class Record:
         entry = self.program(sample, program)
         if entry is None:
             return [f"{sample}: {program}: not in the record"]
-        folder = Path(sample).parent.as_posix()
         out = []
         for kernel in self.kernels:
             cell = entry.cells.get(kernel.id)
             if cell is None:
                 out.append(f"{sample}: {program} on {kernel.label}: not in the record")
                 continue
-            got = check(
-                expect.resolve(kernel.upstream),
-                cell.outcome,
-                cell.log_text,
-                recorded=True,
-                below_floor=self.below_floor(folder, kernel.upstream),
-            )
+            got = self.checked(sample, expect, kernel, cell)
             if got.status.fails:
                 out.append(
                     f"{sample}: {program} on {kernel.label}: {got.status.value}: {got.detail}"

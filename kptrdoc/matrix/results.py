@@ -44,11 +44,12 @@ def sha256_file(path: Path) -> str:
 
 def runner_fingerprint(libbpf_so: Path) -> str:
     """What, besides the object and the kernel, decides a verdict: our loader and libbpf."""
-    from kptrdoc import loader
+    from kptrdoc import expectations, loader
     from kptrdoc.matrix import guest
 
     digest = hashlib.sha256()
     digest.update(Path(loader.__file__).read_bytes())
+    digest.update(Path(expectations.__file__).read_bytes())
     digest.update(Path(guest.__file__).read_bytes())
     digest.update(Path(libbpf_so).resolve().read_bytes())
     return digest.hexdigest()[:16]

@@ -9,14 +9,17 @@
 #include <bpf/bpf_tracing.h>
 #include "kptrdoc.h"
 
-pid_t new_pid = 0;		/* read back from user space */
+int forking_tgid = 0;		/* written by user space: only its forks count */
+pid_t new_pid = 0;		/* read back by user space */
 u64 new_flags = 0;
 
 SEC("tp_btf/task_newtask")
-__success __run("fork")
+__success __run("fork") __run_set("forking_tgid", "tgid") __run_check("new_pid", "child_pid")
 __description("the tracepoint's two arguments by name: the new task and its clone flags")
 int BPF_PROG(record_new_task, struct task_struct *task, u64 clone_flags)
 {
+	if (bpf_get_current_pid_tgid() >> 32 != forking_tgid)
+		return 0;
 	new_pid = task->pid;
 	new_flags = clone_flags;
 	return 0;

@@ -20,7 +20,7 @@ int has_pid = -1;
 void *robust_list = 0;
 
 SEC("tp_btf/task_newtask")
-__success __run("fork")
+__success __run("fork") __run_check("has_pid", "1")
 __description("1 or 0 for each field, decided by libbpf against this kernel's BTF; the read is guarded by it")
 int BPF_PROG(probe_fields, struct task_struct *task, u64 clone_flags)
 {

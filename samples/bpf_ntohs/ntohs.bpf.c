@@ -19,7 +19,7 @@ __u16 host_port = 0;		/* read back from user space */
 __u16 folded = 0;
 
 SEC("tp_btf/task_newtask")
-__success __run("fork")
+__success __run("fork") __run_check("host_port", "80") __run_check("folded", "80")
 __description("a port from the wire converted at run time, and a constant converted by the compiler")
 int BPF_PROG(convert_port, struct task_struct *task, u64 clone_flags)
 {

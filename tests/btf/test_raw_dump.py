@@ -46,7 +46,9 @@ def test_fixture_objects(source, target, compile_fixture, bpftool, bpftool_diale
 
 
 def sample_sources() -> list[Path]:
-    return sorted((REPO / "samples").glob("*/*.bpf.c"))
+    from kptrdoc.compile import loadable_samples
+
+    return loadable_samples(REPO / "samples")
 
 
 @pytest.mark.parametrize("source", sample_sources(), ids=lambda p: f"{p.parent.name}/{p.name}")

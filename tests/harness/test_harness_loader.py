@@ -30,14 +30,8 @@ def test_loaded_with_statistics(kernel: None, tmp_path: Path) -> None:
     assert result.kernel_release
 
 
-def test_a_program_is_loaded_once_with_the_full_log(
-    kernel: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    obj = _object(
-        tmp_path,
-        'SEC("xdp")\nint pass(struct xdp_md *ctx)\n'
-        "{ return ctx->data_end > ctx->data ? XDP_PASS : XDP_DROP; }\n",
-    )
+def _count_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The log level of every load the loader makes from now on."""
     levels: list[int] = []
     attempt = loader._attempt
 
@@ -46,6 +40,18 @@ def test_a_program_is_loaded_once_with_the_full_log(
         return attempt(path, program, level, run)
 
     monkeypatch.setattr(loader, "_attempt", counted)
+    return levels
+
+
+def test_a_program_is_loaded_once_with_the_full_log(
+    kernel: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    obj = _object(
+        tmp_path,
+        'SEC("xdp")\nint pass(struct xdp_md *ctx)\n'
+        "{ return ctx->data_end > ctx->data ? XDP_PASS : XDP_DROP; }\n",
+    )
+    levels = _count_loads(monkeypatch)
     result = loader.load_program(obj, "pass")
     assert result.verdict == loader.LOADED
     assert levels == [loader.LOG_LEVEL_2 | loader.LOG_STATS]
@@ -182,14 +188,7 @@ SEC("xdp")
 int peek(struct xdp_md *ctx) { return *(int *)(long)ctx->data; }
 """,
     )
-    levels: list[int] = []
-    attempt = loader._attempt
-
-    def counted(path, program, level, run):
-        levels.append(level)
-        return attempt(path, program, level, run)
-
-    monkeypatch.setattr(loader, "_attempt", counted)
+    levels = _count_loads(monkeypatch)
     loaded = loader.load_program(obj, "branches")
     assert loaded.verdict == loader.LOADED and loaded.insns_processed
     assert levels[0] == loader.LOG_LEVEL_2 | loader.LOG_STATS and len(levels) > 1  # retried

@@ -40,5 +40,10 @@ def test_second_run_recompiles_nothing(kernel: None) -> None:
     run = run_pytest(str(REPO / "samples"), cwd=REPO)
     assert run.returncode == 0, run.output
     assert "kptrdoc: 0 sample object(s) compiled" in run.output, run.output
+    from kptrdoc.toolchain import target_arch
+    from kptrdoc.variants import main_variant
+
     for sample in sorted((REPO / "samples").rglob("*.bpf.c")):
-        assert compile_sample(sample).cached, sample
+        variant = main_variant(sample, target_arch())
+        if variant is not None:  # a sample whose point is a compiler error has no object
+            assert compile_sample(sample, variant).cached, sample

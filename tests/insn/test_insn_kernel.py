@@ -22,12 +22,12 @@ import pytest
 from insn_support import pins_maps, prepared_instructions, verifier_lines
 
 from kptrdoc.btf import parse_btf
-from kptrdoc.compile import CompileError, compile_sample
+from kptrdoc.compile import CompileError, compile_main, compile_sample, loadable_samples
 from kptrdoc.insn import CallKind, Kind, PseudoSrc, decode, format_insn, pinned_helper_names
 from kptrdoc.loader import LOADED, REJECTED, list_programs, load_program
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "samples").glob("*/*.bpf.c"))
+SAMPLES = loadable_samples(ROOT / "samples")
 VMLINUX_BTF = Path("/sys/kernel/btf/vmlinux")
 ADDRESS_LOADS = (PseudoSrc.MAP_FD, PseudoSrc.MAP_VALUE, PseudoSrc.MAP_IDX,
                  PseudoSrc.MAP_IDX_VALUE, PseudoSrc.BTF_ID)  # fmt: skip
@@ -88,7 +88,7 @@ def compare_program(obj: Path, program: str, helpers: dict[int, str], btf) -> in
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_text_matches_verifier_log(sample: Path, kernel: dict[int, str], kernel_btf) -> None:
     try:
-        obj = compile_sample(sample).path
+        obj = compile_main(sample).path
     except CompileError as exc:
         pytest.skip(f"the sample does not compile: {exc}")
     if pins_maps(obj):

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from insn_support import CPUS, TARGETS, build_fixture, have_llvm_objdump, mismatches, objdump
 
-from kptrdoc.compile import CompileError, compile_sample
+from kptrdoc.compile import CompileError, compile_main, loadable_samples
 from kptrdoc.elf import read_object
 from kptrdoc.insn import CallKind, Instruction, Kind, PseudoSrc, decode, format_insn
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "samples").glob("*/*.bpf.c"))
+SAMPLES = loadable_samples(ROOT / "samples")
 
 pytestmark = pytest.mark.skipif(not have_llvm_objdump(), reason="llvm-objdump-19 is not installed")
 
@@ -49,7 +49,7 @@ def compare(path: Path) -> list[Instruction]:
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_sample_objects_match_llvm(sample: Path) -> None:
     try:
-        compiled = compile_sample(sample)
+        compiled = compile_main(sample)
     except CompileError as exc:
         pytest.skip(f"the sample does not compile: {exc}")
     insns = compare(compiled.path)
