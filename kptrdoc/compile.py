@@ -14,6 +14,7 @@ workers can compile the same sample at the same time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -247,11 +248,18 @@ def _full_key(base: str, deps: list[Path]) -> str | None:
     parts = [base.encode()]
     for dep in deps:
         try:
+            stat = dep.stat()
             parts.append(str(dep).encode())
-            parts.append(dep.read_bytes())
+            parts.append(_file_digest(dep, stat.st_size, stat.st_mtime_ns))
         except OSError:
             return None
     return _digest(parts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_digest(path: Path, size: int, mtime_ns: int) -> bytes:
+    """A header's content hash, once per process for a given size and mtime."""
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def _lookup(manifest: Path, base: str, cache: Path) -> tuple[str, tuple[Path, ...], str] | None:

@@ -205,7 +205,7 @@ def sample_evidence(
     try:
         variant = main_variant(path, toolchain.target_arch())
         if variant is None:  # only compiler errors (or other architectures): no object
-            return _unbuilt_sample(path, names, plan)
+            return _cached_unbuilt_sample(path, names, plan)
         obj = compile_sample(path, variant)
     except KptrdocError as exc:
         raise CollectError(str(exc)) from None
@@ -238,6 +238,26 @@ def usage_lines(path: Path, names: list[str]) -> list[int]:
     except KptrdocError:
         found = set()
     return sorted(found) or macro_lines(source, names)
+
+
+def _cached_unbuilt_sample(path: Path, names: list[str], plan: EmitPlan) -> SampleEvidence:
+    """:func:`_unbuilt_sample`, cached like compiled samples: keyed by the source and the
+    headers clang read for its other builds (the compile cache's key of its default build
+    would not exist: it does not compile)."""
+    import hashlib
+
+    if not cache_enabled():
+        return _unbuilt_sample(path, names, plan)
+    source = path.read_bytes()
+    key = hashlib.sha256(source + str(path).encode()).hexdigest()
+    cache = cache_path(key, repr(names), plan, False)
+    found = read_cache(cache)
+    if found is not None and found.view.source == source.decode(errors="replace"):
+        return found
+    evidence = _unbuilt_sample(path, names, plan)
+    if not evidence.problems:
+        write_cache(cache, evidence)
+    return evidence
 
 
 def _unbuilt_sample(path: Path, names: list[str], plan: EmitPlan) -> SampleEvidence:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -126,8 +127,10 @@ def host_kernel() -> Kernel:
     return Kernel(name=HOST, release=release, version=release, btf_sha256=host_btf_sha256())
 
 
+@functools.cache
 def host_btf_sha256() -> str:
-    """The sha256 of the running kernel's BTF, or "" when it has none."""
+    """The sha256 of the running kernel's BTF, or "" when it has none (once per process:
+    the running kernel does not change under it)."""
     try:
         return hashlib.sha256(toolchain.VMLINUX_BTF.read_bytes()).hexdigest()
     except OSError:

@@ -19,6 +19,7 @@ stays readable after clang or libbpf moved on.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -119,7 +120,18 @@ class Record:
 
     @classmethod
     def load(cls, path: Path) -> Record:
-        """The record at ``path``; an empty one when the file does not exist."""
+        """The record at ``path``; an empty one when the file does not exist. Read once
+        per process for a given size and modification time."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return cls(path)
+        except OSError as exc:
+            raise RecordError(f"{path}: cannot read the matrix record ({exc.strerror})") from None
+        return _load_cached(path, stat.st_size, stat.st_mtime_ns)
+
+    @classmethod
+    def _read(cls, path: Path) -> Record:
         try:
             text = path.read_text()
         except FileNotFoundError:
@@ -234,17 +246,20 @@ class Record:
         sample = source if isinstance(source, str) else self.key(source)
         return self.samples.get(sample, {}).get(program)
 
+    @functools.cached_property
+    def _examples(self) -> dict[str, list[RecordedProgram]]:
+        """Folder -> its ``__success`` programs."""
+        out: dict[str, list[RecordedProgram]] = {}
+        for sample, programs in self.samples.items():
+            folder = out.setdefault(Path(sample).parent.as_posix(), [])
+            folder += [e for e in programs.values() if e.expect == "success"]
+        return out
+
     def floor(self, folder: str) -> RecordedKernel | None:
         """The measured floor of a page (a sample folder): the oldest recorded kernel
         from which every ``__success`` program of the folder loads on every newer
         recorded kernel. ``None`` when none does (or nothing is recorded)."""
-        entries = [
-            e
-            for sample, programs in self.samples.items()
-            if Path(sample).parent.as_posix() == folder
-            for e in programs.values()
-            if e.expect == "success"
-        ]
+        entries = self._examples.get(folder, [])
         if not entries:
             return min(self.kernels, key=lambda k: k.upstream, default=None)
         floor = None
@@ -305,6 +320,11 @@ class Record:
                     f"{sample}: {program} on {kernel.label}: {got.status.value}: {got.detail}"
                 )
         return out
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: Path, size: int, mtime_ns: int) -> Record:
+    return Record._read(path)
 
 
 def _cell_json(cell: RecordedCell) -> dict:
