@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kptrdoc import headers, toolchain
 from kptrdoc.errors import KptrdocError
+from kptrdoc.facts import libbpf_since
 
 NAME = re.compile(r"^(?:(?:enum|struct|union)\s+)?[A-Za-z_]\w*$")
 
@@ -72,8 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _since(hist: headers.History) -> tuple[str, str]:
-    """A ``since`` value the headers we have agree with, and how sure it is."""
+def _since(hist: headers.History, name: str = "") -> tuple[str, str]:
+    """The ``since`` value: from libbpf's git history when the facts file dates the name
+    (with the commit as the note), else what the headers we have agree with."""
+    fact = libbpf_since(name) if name else None
+    if fact is not None:
+        return fact.since, f"{fact.commit[:12]} {fact.subject} ({fact.date})"
     entries = list(hist.entries)
     first = next((i for i, e in enumerate(entries) if e.present), None)
     if first is None:
@@ -120,7 +125,7 @@ def scaffold(macro: str, samples_dir: Path) -> Path:
     if folder.exists():
         raise ScaffoldError(f"{folder}: already exists; edit it instead")
     hist = headers.history(macro)
-    since, note = _since(hist)
+    since, note = _since(hist, macro)
     family = list(hist.entries[-1].family) if hist.entries else []
     if not family:  # no name shares its stem: its neighbours in the header instead
         family = [n for n in found[0].siblings if n != macro]

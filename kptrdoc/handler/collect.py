@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import itertools
 import os
 import platform
 import re
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kptrdoc import headers, toolchain
+from kptrdoc import debversion, headers, toolchain
 from kptrdoc.errors import KptrdocError
 from kptrdoc.expectations import Resolved, Status, check, outcome
 from kptrdoc.facts import libbpf_since
@@ -151,7 +152,7 @@ def _build_flags(folder: Path) -> list[str] | None:
 
 
 def _history(hist: headers.History) -> list[HistoryRow]:
-    return [
+    rows = [
         HistoryRow(
             version=e.version,
             source=e.source,
@@ -169,6 +170,20 @@ def _history(hist: headers.History) -> list[HistoryRow]:
         )
         for e in hist.entries
     ]
+    for before, row in itertools.pairwise(rows):
+        row.siblings_new = [
+            n for n in row.siblings_added if _new_between(n, before.version, row.version)
+        ]
+    return rows
+
+
+def _new_between(name: str, after: str, upto: str) -> bool:
+    """Whether libbpf's history dates ``name`` after release ``after`` and up to ``upto``."""
+    fact = libbpf_since(name)
+    if fact is None:
+        return False
+    since = debversion.upstream_numbers(fact.since.lstrip("v"))
+    return debversion.upstream_numbers(after) < since <= debversion.upstream_numbers(upto)
 
 
 MAX_BLOCK_LINES = 40

@@ -39,6 +39,11 @@ class HistoryRow:
     """How many definitions the release has (several under ``#if`` branches)."""
     siblings: list[str] = field(default_factory=list)
     siblings_added: list[str] = field(default_factory=list)
+    """Names next to the definition in this release that were not in the previous one
+    read: new to libbpf (``siblings_new``) or only moved next to it."""
+    siblings_new: list[str] = field(default_factory=list)
+    """Of ``siblings_added``, those libbpf's git history dates after the previous release
+    read and up to this one."""
     siblings_removed: list[str] = field(default_factory=list)
     family: list[str] = field(default_factory=list)
     block: str = ""

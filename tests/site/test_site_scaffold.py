@@ -51,6 +51,7 @@ def test_front_matter_round_trips_for_every_public_macro(tmp_path: Path, release
     """YAML would read ``macro: NULL`` as null and ``true`` as a boolean: every name of the
     public list must come back as itself, with its header and since tag."""
     from kptrdoc import headers
+    from kptrdoc.facts import libbpf_since
     from kptrdoc.handler.readme import read_readme
     from kptrdoc.scaffold import scaffold
 
@@ -62,6 +63,9 @@ def test_front_matter_round_trips_for_every_public_macro(tmp_path: Path, release
         front, _ = read_readme(folder)
         if (front.macro, front.header) != (macro.name, macro.header):
             wrong.append((macro.name, front.macro, front.header))
+        fact = libbpf_since(macro.name)  # the since tag comes from libbpf's history
+        if fact is not None and front.since != fact.since:
+            wrong.append((macro.name, "since", front.since))
         for name in front.related:
             if not isinstance(name, str):
                 wrong.append((macro.name, "related", name))
