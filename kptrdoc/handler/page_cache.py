@@ -1,0 +1,138 @@
+"""MkDocs hooks: a page's rendered HTML cached by what it is made of.
+
+``mkdocs serve`` rebuilds the whole site on every save; at 180 macro pages
+and the Python API reference that is many seconds for one edited sentence.
+These hooks keep each macro page's and each API reference page's HTML (and
+its table of contents) under ``cache_dir()/pages/``, keyed by its inputs:
+
+- a macro page (``macros/<name>.md``): its generated Markdown (which holds the
+  README's prose), every file of ``samples/<name>/``, the matrix record, the
+  running kernel's build, the libbpf release, and kptrdoc's code and
+  templates;
+- an API page (``reference/<module>.md``): its Markdown and the module's source.
+
+On a hit the page's Markdown is swapped for a one-line placeholder before
+conversion and the cached HTML put back right after it, before any plugin
+(search, autorefs) reads the page. Pages whose inputs changed, and the
+coverage page (which depends on every folder), are rendered as usual.
+``KPTRDOC_PAGE_CACHE=0`` turns it off.
+
+Registered under ``hooks:`` in ``mkdocs.yml``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mkdocs.plugins import event_priority
+
+from kptrdoc import toolchain
+
+PLACEHOLDER = "kptrdoc-cached-page"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _enabled() -> bool:
+    return os.environ.get("KPTRDOC_PAGE_CACHE", "1") != "0"
+
+
+@functools.cache
+def _code() -> bytes:
+    """kptrdoc's code and templates: a page is only reused by the code that made it."""
+    digest = hashlib.sha256(b"kptrdoc-page-cache-1")
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".jinja", ".css", ".h", ".json"):
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def _environment() -> bytes:
+    from kptrdoc.matrix.kernels import host_btf_sha256
+
+    try:
+        libbpf = toolchain.libbpf().version
+    except Exception:  # no libbpf: the key just says so
+        libbpf = "?"
+    return f"{host_btf_sha256()}\0{libbpf}".encode()
+
+
+def _folder_digest(folder: Path) -> bytes:
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    record = folder.parent / "matrix.lock.json"
+    if record.is_file():
+        digest.update(record.read_bytes())
+    return digest.digest()
+
+
+def page_key(src_uri: str, markdown: str, docs_root: Path = ROOT) -> str | None:
+    """The cache key of a page, or ``None`` for a page that is not cached."""
+    parts = Path(src_uri).parts
+    digest = hashlib.sha256(_code())
+    digest.update(markdown.encode())
+    if len(parts) == 2 and parts[0] == "macros" and parts[1] != "index.md":
+        folder = docs_root / "samples" / Path(parts[1]).stem
+        if not folder.is_dir():
+            return None
+        digest.update(_folder_digest(folder))
+        digest.update(_environment())
+        return digest.hexdigest()
+    if len(parts) == 2 and parts[0] == "reference" and parts[1] != "index.md":
+        module = Path(parts[1]).stem.replace(".", "/")
+        # a module's file; a package's every file (it may re-export their names)
+        sources = [docs_root / f"{module}.py"]
+        if not sources[0].is_file():
+            sources = sorted((docs_root / module).rglob("*.py"))
+        if not sources or not sources[0].is_file():
+            return None
+        for source in sources:
+            digest.update(source.read_bytes())
+        return digest.hexdigest()
+    return None
+
+
+def _path(key: str) -> Path:
+    return toolchain.cache_dir() / "pages" / f"{key}.pickle"
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    if not _enabled():
+        return markdown
+    key = page_key(page.file.src_uri, markdown)
+    if key is None:
+        return markdown
+    page.meta["kptrdoc_page_key"] = key
+    try:
+        page.meta["kptrdoc_cached"] = pickle.loads(_path(key).read_bytes())
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+        return markdown
+    return PLACEHOLDER
+
+
+@event_priority(100)  # before search and autorefs read the page
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    cached = page.meta.pop("kptrdoc_cached", None)
+    key = page.meta.pop("kptrdoc_page_key", None)
+    if cached is not None:
+        content, toc = cached
+        page.toc = toc
+        return content
+    if key is not None:
+        target = _path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=target.name, dir=target.parent)
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((html, page.toc), handle)
+        os.replace(tmp, target)
+    return html

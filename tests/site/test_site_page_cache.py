@@ -1,0 +1,51 @@
+"""The page cache (``kptrdoc/handler/page_cache.py``): a rebuilt site is the same site, and an
+edited README shows at once."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _tree(root: Path) -> Path:
+    for part in ("docs", "kptrdoc", "mkdocstrings_handlers"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    for page in ("__kptr", "bpf_ntohs"):
+        shutil.copytree(REPO / "samples" / page, root / "samples" / page)
+    shutil.copyfile(REPO / "samples" / "matrix.lock.json", root / "samples" / "matrix.lock.json")
+    return root
+
+
+def _build(root: Path, site: Path, cache: str) -> str:
+    env = {**os.environ, "KPTRDOC_PAGE_CACHE": cache, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return (site / "macros" / "bpf_ntohs" / "index.html").read_text()
+
+
+def _stable(html: str) -> str:
+    """The page without the build's own timestamps."""
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "DATE", html)
+
+
+def test_cached_pages_are_the_pages_and_an_edit_shows(tmp_path: Path, releases, kernel_access):
+    root = _tree(tmp_path / "repo")
+    plain = _build(root, tmp_path / "plain", "0")
+    first = _build(root, tmp_path / "first", "1")  # renders and stores
+    again = _build(root, tmp_path / "again", "1")  # from the cache
+    assert _stable(first) == _stable(plain) == _stable(again)
+    assert "be16" in again and "What the compiler emits" in again
+    readme = root / "samples" / "bpf_ntohs" / "README.md"
+    readme.write_text(readme.read_text().replace("port 80", "port 80 (an edit)"))
+    edited = _build(root, tmp_path / "edited", "1")
+    assert "port 80 (an edit)" in edited
