@@ -22,6 +22,8 @@ from mkdocs.exceptions import PluginError
 
 from kptrdoc.errors import KptrdocError
 from kptrdoc.handler import SECTIONS
+from kptrdoc.handler.coverage import collect_in_parallel
+from kptrdoc.handler.coverage import page_row as page_evidence
 from kptrdoc.handler.readme import read_readme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,23 +101,6 @@ def macro_page(folder: Path) -> tuple[str, str]:
         _block(folder.name, rest),
     ]
     return "\n".join(parts), front.header or OTHER_HEADER
-
-
-def page_evidence(folder: Path) -> tuple[str, str]:
-    """(programs matching their expectation on this kernel, minimum kernel measured) of a
-    page, from the handler's collect step (its evidence is cached, nothing is booted)."""
-    from kptrdoc.handler.collect import CollectOptions, collect_page
-
-    try:
-        page = collect_page(folder.name, CollectOptions(samples_dir=folder.parent, history=False))
-    except KptrdocError:  # the page itself reports it (the handler fails that page, one line)
-        return "the samples are broken", "not measured"
-    programs = [p for s in page.samples for p in s.programs]
-    good = [p for p in programs if p.verifier is not None and p.verifier.matches_expectation]
-    loaded = sum(1 for p in programs if p.verifier is not None and p.verifier.verdict == "loaded")
-    proven = f"{len(good)} of {len(programs)} ({loaded} load)"
-    minimum = page.matrix.minimum if page.matrix and page.matrix.minimum else "not measured"
-    return proven, minimum
 
 
 def coverage_page(pages: dict[str, str]) -> str:
@@ -202,8 +187,10 @@ def reference_modules() -> list[str]:
 def main() -> None:
     from kptrdoc.compile import compile_all
 
-    # every sample compiled on all cores first: the pages then find their objects cached
+    # every sample compiled, every page collected, on all cores first: the build then
+    # finds objects and evidence cached
     compile_all(sorted(SAMPLES.glob("*/*.bpf.c")))
+    collect_in_parallel(macro_folders())
     pages: dict[str, str] = {}
     by_header: dict[str, list[str]] = defaultdict(list)
     for folder in macro_folders():

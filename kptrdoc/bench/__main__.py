@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kptrdoc.bench import write_section
 
-BENCHMARKS = ("kptrdoc.bench.btf", "kptrdoc.bench.site")
+BENCHMARKS = ("kptrdoc.bench.btf", "kptrdoc.bench.site", "kptrdoc.bench.loop")
 """Modules with ``run(repeat) -> Report``; add yours here."""
 
 

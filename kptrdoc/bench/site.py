@@ -49,8 +49,8 @@ def _config(work: Path, name: str, docs_dir: Path, gen_files: bool, hooks: list[
             plugin = {"gen-files": {"scripts": [str(ROOT / "docs" / "gen_pages.py")]}}
         plugins.append(plugin)
     config["plugins"] = plugins
-    if hooks:
-        config["hooks"] = [str(hook) for hook in hooks]
+    config["hooks"] = [str(ROOT / hook) for hook in config.get("hooks", [])]
+    config["hooks"] += [str(hook) for hook in hooks]
     path = work / f"{name}.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

@@ -36,6 +36,8 @@ from kptrdoc import toolchain
 
 PLACEHOLDER = "kptrdoc-cached-page"
 ROOT = Path(__file__).resolve().parents[2]
+"""Where ``samples/`` and the API's sources are when the config does not say (the
+project's root is the folder of ``mkdocs.yml``)."""
 
 
 def _enabled() -> bool:
@@ -76,6 +78,15 @@ def _folder_digest(folder: Path) -> bytes:
     return digest.digest()
 
 
+def folder_key(folder: Path) -> str:
+    """What a sample folder's evidence depends on: its files, the record, the kernel
+    build, libbpf, kptrdoc's code (for summaries such as the coverage page's rows)."""
+    digest = hashlib.sha256(_code())
+    digest.update(_folder_digest(folder))
+    digest.update(_environment())
+    return digest.hexdigest()
+
+
 def page_key(src_uri: str, markdown: str, docs_root: Path = ROOT) -> str | None:
     """The cache key of a page, or ``None`` for a page that is not cached."""
     parts = Path(src_uri).parts
@@ -109,7 +120,8 @@ def _path(key: str) -> Path:
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if not _enabled():
         return markdown
-    key = page_key(page.file.src_uri, markdown)
+    root = Path(config.config_file_path).resolve().parent if config.config_file_path else ROOT
+    key = page_key(page.file.src_uri, markdown, root)
     if key is None:
         return markdown
     page.meta["kptrdoc_page_key"] = key
