@@ -529,6 +529,9 @@ def _matrix(
     matrix = KernelMatrix(
         statement=facts.statement,
         minimum=facts.floor,
+        cited=facts.cited,
+        cited_source=facts.cited_source,
+        cited_kind=facts.cited_kind,
         kernels=[KernelColumn(k.id, k.label, k.release, k.build) for k in facts.kernels],
         missing=list(facts.missing),
         problems=list(facts.problems),

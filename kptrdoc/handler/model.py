@@ -316,6 +316,11 @@ class KernelMatrix:
 
     statement: str
     minimum: str | None = None
+    """The measured floor."""
+    cited: str | None = None
+    """The cited floor (kptrdoc/data/kernel_floors.json)."""
+    cited_source: str = ""
+    cited_kind: str = ""
     kernels: list[KernelColumn] = field(default_factory=list)
     rows: list[KernelRow] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)

@@ -72,6 +72,12 @@ class PageFacts:
     statement: str
     floor: str | None = None
     """The measured floor (``6.12``): the oldest recorded kernel that loads every example."""
+    cited: str | None = None
+    """The cited floor (``6.4``) from kptrdoc/data/kernel_floors.json."""
+    cited_source: str = ""
+    """What it is and where it comes from: the feature, the kernel commit and subject."""
+    cited_kind: str = ""
+    """``macro`` or ``feature-used-by-samples``."""
     kernels: tuple[PageKernel, ...] = ()
     rows: tuple[PageRow, ...] = ()
     missing: tuple[str, ...] = ()
@@ -159,13 +165,21 @@ def page_facts(macro: str, objects: dict[Path, str], record_path: Path | None) -
             "recorded kernels (a measured floor, not a cited requirement)"
         )
     floor_text = ".".join(map(str, floor.upstream[:2])) if floor else None
+    from kptrdoc.facts import kernel_floor
+
+    cited = kernel_floor(folder)
     return PageFacts(
-        macro,
-        statement,
-        floor_text,
-        kernels,
-        tuple(rows),
-        tuple(missing),
-        tuple(problems),
-        tuple(not_measured),
+        macro=macro,
+        statement=statement,
+        floor=floor_text,
+        cited=cited.floor if cited else None,
+        cited_source=(
+            f"{cited.what}: {cited.commit[:12]} {cited.subject}" if cited else ""
+        ),
+        cited_kind=cited.kind if cited else "",
+        kernels=kernels,
+        rows=tuple(rows),
+        missing=tuple(missing),
+        problems=tuple(problems),
+        not_measured=tuple(not_measured),
     )

@@ -271,6 +271,14 @@ class Record:
         return floor
 
     def below_floor(self, folder: str, version: tuple[int, ...]) -> bool:
+        """Whether a kernel of ``version`` is older than the page's floor: the cited one
+        (:func:`kptrdoc.facts.kernel_floor`) when the facts file has it, else the floor
+        the record measured."""
+        from kptrdoc.facts import kernel_floor
+
+        cited = kernel_floor(folder)
+        if cited is not None:
+            return version[: len(cited.version)] < cited.version
         floor = self.floor(folder)
         return floor is not None and version[: len(floor.upstream)] < floor.upstream
 

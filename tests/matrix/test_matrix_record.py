@@ -105,3 +105,31 @@ def test_a_sample_not_in_the_record_is_not_measured_yet(tmp_path: Path) -> None:
     assert facts.kernels == () and facts.floor is None
     assert "has not been recorded" in facts.statement
     assert facts.not_measured and all(not r.cells for r in facts.rows)
+
+
+def test_every_page_has_a_cited_floor_that_the_recorded_kernels_agree_with(
+    committed: Record,
+) -> None:
+    """A cited floor (kptrdoc/data/kernel_floors.json) is a claim: on every recorded kernel
+    at or above it, every example of the page loads as the record measured."""
+    from kptrdoc.facts import kernel_floor
+
+    folders = sorted({Path(sample).parent.as_posix() for sample in committed.samples})
+    missing = [f for f in folders if kernel_floor(f) is None]
+    assert missing == [], f"pages without a cited floor: {missing}"
+    wrong = []
+    for folder in folders:
+        cited = kernel_floor(folder)
+        assert cited is not None and len(cited.commit) >= 12 and cited.subject
+        for sample, programs in committed.samples.items():
+            if Path(sample).parent.as_posix() != folder:
+                continue
+            for name, entry in programs.items():
+                if entry.expect != "success":
+                    continue
+                for kernel in committed.kernels:
+                    cell = entry.cells.get(kernel.id)
+                    at_or_above = kernel.upstream[: len(cited.version)] >= cited.version
+                    if at_or_above and (cell is None or not cell.outcome.loaded):
+                        wrong.append(f"{sample}: {name} on {kernel.label} (floor {cited.floor})")
+    assert wrong == []

@@ -169,15 +169,27 @@ def test_nothing_from_samples_or_logs_is_markup(env: Environment) -> None:
 
 
 def test_kernel_matrix_table(env: Environment) -> None:
-    out = render(env, model(), ["kernels"])
-    assert "Needs Linux ≥ 6.12 of the kernels tested" in out
+    page = model()
+    assert page.matrix is not None
+    page.matrix.cited, page.matrix.cited_kind = "6.4", "macro"
+    page.matrix.cited_source = "the referenced kptr tag: 03b77e17aeb2 bpf: Rename __kptr_ref"
+    out = render(env, page, ["kernels"])
+    # the cited floor and the measurement, side by side, never merged
+    assert (
+        "<strong>Needs Linux ≥ 6.4</strong> (cited): the referenced kptr tag: 03b77e17aeb2" in out
+    )
+    assert "<strong>Measured:</strong> needs Linux ≥ 6.12 of the kernels tested" in out
     assert "6.1.0-50" in out and "kfunc missing" in out and "not on this kernel" in out
     assert "<code>bpf_cpumask_create</code>" in out
 
 
 def test_title_names_the_minimum_kernel(env: Environment) -> None:
-    out = render(env, model(), ["title"])
-    assert "Linux ≥ 6.12" in out and "bpf_helpers.h:7" in out and "since libbpf v1.0.0" in out
+    page = model()
+    assert page.matrix is not None
+    page.matrix.cited = "6.4"
+    out = render(env, page, ["title"])
+    assert "needs Linux ≥ 6.4" in out and "loads from Linux 6.12 (measured)" in out
+    assert "bpf_helpers.h:7" in out and "since libbpf v1.0.0" in out
 
 
 def test_matrix_not_run(env: Environment) -> None:
