@@ -45,25 +45,30 @@ class SinceFact:
     lore: str = ""
 
 
-@functools.cache
-def _table(path: Path = DATA) -> dict[str, SinceFact]:
+def _entries(path: Path, section: str, what: str) -> dict[str, dict]:
+    """The entries of one facts file: name -> its fields."""
     try:
         data = json.loads(path.read_text())
-        return {
-            name: SinceFact(
-                name,
-                e["since"],
-                e["commit"],
-                e["date"],
-                e["subject"],
-                e["header"],
-                e.get("note", ""),
-                e.get("lore", ""),
-            )
-            for name, e in data["macros"].items()
-        }
+        entries = data[section]
+        if not isinstance(entries, dict):
+            raise TypeError(f"{section!r} is not a mapping")
+        return entries
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FactsError(f"{path}: cannot read the libbpf history facts ({exc})") from None
+        raise FactsError(f"{path}: cannot read {what} ({exc})") from None
+
+
+def _build(kind: type, name: str, entry: dict, path: Path) -> object:
+    fields = {f: entry[f] for f in kind.__dataclass_fields__ if f in entry}
+    try:
+        return kind(name, **fields)
+    except TypeError as exc:
+        raise FactsError(f"{path}: {name}: {exc}") from None
+
+
+@functools.cache
+def _table(path: Path = DATA) -> dict[str, SinceFact]:
+    entries = _entries(path, "macros", "the libbpf history facts")
+    return {n: _build(SinceFact, n, e, path) for n, e in entries.items()}  # type: ignore[misc]
 
 
 def libbpf_since(name: str) -> SinceFact | None:
@@ -92,23 +97,8 @@ class FloorFact:
 
 @functools.cache
 def _floors(path: Path = FLOORS) -> dict[str, FloorFact]:
-    try:
-        data = json.loads(path.read_text())
-        return {
-            page: FloorFact(
-                page,
-                e["floor"],
-                e["what"],
-                e["commit"],
-                e["subject"],
-                e["kind"],
-                e.get("notes", ""),
-                e.get("release_source", ""),
-            )
-            for page, e in data["pages"].items()
-        }
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FactsError(f"{path}: cannot read the kernel floors ({exc})") from None
+    entries = _entries(path, "pages", "the kernel floors")
+    return {n: _build(FloorFact, n, e, path) for n, e in entries.items()}  # type: ignore[misc]
 
 
 def kernel_floor(page: str) -> FloorFact | None:
