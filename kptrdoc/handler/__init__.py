@@ -30,7 +30,7 @@ from markupsafe import Markup
 from mkdocstrings import BaseHandler, CollectionError, get_logger
 
 from kptrdoc.errors import KptrdocError
-from kptrdoc.handler.collect import CollectOptions, collect_page
+from kptrdoc.handler.collect import CollectOptions, broken_page, collect_page
 from kptrdoc.handler.model import MacroPage
 from kptrdoc.handler.sources import log_lines_with
 
@@ -69,10 +69,15 @@ class BpfHandler(BaseHandler):
         "show_log": True,
     }
 
-    def __init__(self, config: Mapping[str, Any], base_dir: Path, **kwargs: Any) -> None:
+    def __init__(
+        self, config: Mapping[str, Any], base_dir: Path, strict: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.config = dict(config or {})
         self.base_dir = base_dir
+        self.strict = strict
+        """A page that cannot be collected fails the build (``mkdocs build --strict``);
+        otherwise (``mkdocs serve``) the page shows why, so the contributor sees it."""
         self.global_options = dict(self.config.get("options", {}) or {})
         self._pages: dict[tuple[str, str, bool], MacroPage] = {}
         self.env.trim_blocks = True
@@ -107,7 +112,10 @@ class BpfHandler(BaseHandler):
                     identifier, CollectOptions(samples_dir=samples_dir, load=bool(options["load"]))
                 )
             except KptrdocError as exc:
-                raise CollectionError(str(exc)) from exc
+                if self.strict:
+                    raise CollectionError(str(exc)) from exc
+                _logger.warning("%s: %s", identifier, exc)
+                self._pages[key] = broken_page(identifier, samples_dir, str(exc))
             for problem in self._pages[key].problems:
                 _logger.info("%s: %s", identifier, problem)
         return self._pages[key]
@@ -140,4 +148,8 @@ def get_handler(
     )
     if config_file:
         base_dir = Path(config_file).resolve().parent
-    return BpfHandler(config=handler_config or {}, base_dir=base_dir, **kwargs)
+    strict = getattr(tool_config, "strict", None)
+    if strict is None and isinstance(tool_config, Mapping):
+        strict = tool_config.get("strict")
+    strict = True if strict is None else bool(strict)  # unknown: fail, never hide
+    return BpfHandler(config=handler_config or {}, base_dir=base_dir, strict=strict, **kwargs)

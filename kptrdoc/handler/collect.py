@@ -43,6 +43,7 @@ from kptrdoc.handler.layouts import globals_view, map_view
 from kptrdoc.handler.model import (
     DefinitionView,
     ExternView,
+    FrontMatter,
     HistoryRow,
     KernelCell,
     KernelColumn,
@@ -571,6 +572,15 @@ def provenance(clang: str = "", verified: str = "") -> Provenance:
         machine=platform.machine(),
         verified=verified or date,
     )
+
+
+def broken_page(identifier: str, samples_dir: Path, problem: str) -> MacroPage:
+    """The page of a folder that cannot be collected, saying why (``mkdocs serve``)."""
+    try:
+        front, _ = read_readme(samples_dir / identifier)
+    except KptrdocError:
+        front = FrontMatter(macro=identifier)
+    return MacroPage(identifier=identifier, front=front, definition=None, problems=[problem])
 
 
 def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
