@@ -35,6 +35,9 @@ from mkdocs.plugins import event_priority
 from kptrdoc import toolchain
 
 PLACEHOLDER = "kptrdoc-cached-page"
+INCOMPLETE = "data-kptrdoc-incomplete"
+"""Marks a page whose evidence could not all be gathered: never cached, so a strict build
+after it still fails, and a fixed environment gets a complete page."""
 ROOT = Path(__file__).resolve().parents[2]
 """Where ``samples/`` and the API's sources are when the config does not say (the
 project's root is the folder of ``mkdocs.yml``)."""
@@ -140,7 +143,7 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
         content, toc = cached
         page.toc = toc
         return content
-    if key is not None:
+    if key is not None and INCOMPLETE not in html:  # a page with problems is made again
         target = _path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=target.name, dir=target.parent)
