@@ -47,7 +47,7 @@ import ctypes
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,63 +167,12 @@ _OpenOpts = loader.OpenOpts
 """One definition of the open options, shared with the loader."""
 
 
-class _FuncInfo(ctypes.Structure):
-    """``struct bpf_func_info``: after relocation, ``insn_off`` is in slots."""
-
-    _fields_ = (("insn_off", ctypes.c_uint32), ("type_id", ctypes.c_uint32))
-
-
-class _Api:
-    """The libbpf entry points :func:`resolve` needs, on a handle of its own.
-
-    ``dlopen`` of the same file gives the library :mod:`kptrdoc.loader` loaded,
-    so its print callback (installed by ``loader.lib()``) sees our messages;
-    the signatures set here live on this handle's function objects only.
-    """
-
-    def __init__(self, so_path: Path) -> None:
-        try:
-            lib = ctypes.CDLL(str(so_path), use_errno=True)
-        except OSError as exc:
-            raise CoreError(f"{so_path}: cannot load libbpf ({exc})") from None
-        vp, cp, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
-        sigs: tuple[tuple[str, object, list[object]], ...] = (
-            ("bpf_object__open_file", vp, [cp, vp]),
-            ("bpf_object__prepare", i, [vp]),
-            ("bpf_object__close", None, [vp]),
-            ("bpf_object__next_map", vp, [vp, vp]),
-            ("bpf_map__type", i, [vp]),
-            ("bpf_map__set_autocreate", i, [vp, ctypes.c_bool]),
-            ("bpf_object__next_program", vp, [vp, vp]),
-            ("bpf_program__name", cp, [vp]),
-            ("bpf_program__set_autoload", i, [vp, ctypes.c_bool]),
-            ("bpf_program__insns", vp, [vp]),
-            ("bpf_program__insn_cnt", ctypes.c_size_t, [vp]),
-            ("bpf_program__func_info", ctypes.POINTER(_FuncInfo), [vp]),
-            ("bpf_program__func_info_cnt", ctypes.c_uint32, [vp]),
-        )
-        for name, restype, argtypes in sigs:
-            try:
-                fn = getattr(lib, name)
-            except AttributeError:
-                raise CoreError(
-                    f"{so_path}: libbpf has no {name}() (CO-RE resolution needs libbpf 1.7)"
-                ) from None
-            fn.restype = restype
-            fn.argtypes = argtypes
-        self.lib = lib
-
-    def maps(self, obj: int) -> Iterator[int]:
-        m = self.lib.bpf_object__next_map(obj, None)
-        while m:
-            yield m
-            m = self.lib.bpf_object__next_map(obj, m)
-
-    def programs(self, obj: int) -> Iterator[int]:
-        p = self.lib.bpf_object__next_program(obj, None)
-        while p:
-            yield p
-            p = self.lib.bpf_object__next_program(obj, p)
+def _each(first: Callable[[int, int | None], int], obj: int) -> Iterator[int]:
+    """Every map or program of ``obj`` (``bpf_object__next_map``/``_next_program``)."""
+    item = first(obj, None)
+    while item:
+        yield item
+        item = first(obj, item)
 
 
 @dataclass(frozen=True)
@@ -248,11 +197,9 @@ def _clean(text: str) -> str:
 def _prepare(obj_path: Path, target: Path) -> _Prepared:
     """Open, prepare (relocate) and close the object; its programs and libbpf's log."""
     try:
-        so_path = loader.lib().path  # installs the print callback
+        b = loader.lib().lib  # the loader's handle: its print callback sees our messages
     except KptrdocError as exc:
         raise CoreError(f"{obj_path}: {exc}") from None
-    api = _Api(so_path)
-    b = api.lib
     opts = _OpenOpts(sz=ctypes.sizeof(_OpenOpts), btf_custom_path=str(target).encode())
     with loader._collect_messages() as messages:
         ctypes.set_errno(0)
@@ -261,15 +208,15 @@ def _prepare(obj_path: Path, target: Path) -> _Prepared:
             why = _first_warning(messages) or "bpf_object__open_file failed"
             raise CoreError(f"{obj_path}: libbpf cannot open it: {why}")
         try:
-            for m in api.maps(obj):
+            for m in _each(b.bpf_object__next_map, obj):
                 if b.bpf_map__type(m) != _BPF_MAP_TYPE_STRUCT_OPS:
                     b.bpf_map__set_autocreate(m, False)
-            for p in api.programs(obj):
+            for p in _each(b.bpf_object__next_program, obj):
                 b.bpf_program__set_autoload(p, True)
             rc = b.bpf_object__prepare(obj)
             if rc != 0:
                 _raise_prepare_error(obj_path, target, -rc, messages)
-            programs = tuple(_main_program(b, p) for p in api.programs(obj))
+            programs = tuple(_main_program(b, p) for p in _each(b.bpf_object__next_program, obj))
         finally:
             b.bpf_object__close(obj)
         return _Prepared(programs, tuple(messages))

@@ -226,6 +226,13 @@ class _Libbpf:
             "bpf_program__name": (cp, [vp]),
             "bpf_program__section_name": (cp, [vp]),
             "bpf_program__set_autoload": (i, [vp, ctypes.c_bool]),
+            "bpf_object__prepare": (i, [vp]),
+            "bpf_map__type": (i, [vp]),
+            "bpf_map__set_autocreate": (i, [vp, ctypes.c_bool]),
+            "bpf_program__insns": (vp, [vp]),
+            "bpf_program__insn_cnt": (sz, [vp]),
+            "bpf_program__func_info": (ctypes.POINTER(FuncInfo), [vp]),
+            "bpf_program__func_info_cnt": (u32, [vp]),
             "bpf_program__set_log_level": (i, [vp, u32]),
             "bpf_program__set_log_buf": (i, [vp, vp, ctypes.c_size_t]),
             "bpf_program__fd": (i, [vp]),
@@ -345,6 +352,12 @@ def _errno() -> int:
 class ProgramInfo:
     name: str
     section: str
+
+
+class FuncInfo(ctypes.Structure):
+    """``struct bpf_func_info``: after relocation, ``insn_off`` is in slots."""
+
+    _fields_ = (("insn_off", ctypes.c_uint32), ("type_id", ctypes.c_uint32))
 
 
 class OpenOpts(ctypes.Structure):
