@@ -159,14 +159,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 # --------------------------------------------------------------------------
 
 
-def read_expectations(obj_path: Path, programs: list[str]) -> dict[str, Expectation]:
-    """Each program's annotations, from the decl tags on its BTF FUNC (via the object model)."""
-    from kptrdoc.objects import load_object
-
-    found = {p.name: p.expect for p in load_object(obj_path).programs}
-    return {name: found.get(name, Expectation()) for name in programs}
-
-
 # --------------------------------------------------------------------------
 # Kernel access, decided once per process
 # --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any
 
 from kptrdoc import debversion, headers, toolchain
 from kptrdoc.errors import KptrdocError
-from kptrdoc.expectations import Resolved, Status, check, outcome
+from kptrdoc.expectations import Resolved, Status, check, msgs_missing, outcome
 from kptrdoc.facts import libbpf_since
 from kptrdoc.handler.cache import SampleEvidence, cache_enabled, cache_path, read_cache, write_cache
 from kptrdoc.handler.chains import EmitPlan, definition_emits
@@ -62,7 +62,6 @@ from kptrdoc.handler.sources import (
     function_source,
     log_source_line,
     macro_lines,
-    msgs_in_order,
     usage_names,
 )
 from kptrdoc.kernel_range import host_version
@@ -399,7 +398,8 @@ def _verifier(
                         below_floor=context.below_floor, wrong=wrong)  # fmt: skip
         status, detail = checked.status, checked.detail
         if resolved.verdict == "failure":
-            missing = msgs_in_order(list(resolved.msgs), result.log)
+            first = msgs_missing(result.log, resolved.msgs)
+            missing = [first] if first is not None else []
     return VerifierRun(
         verdict=result.verdict,
         kernel_release=result.kernel_release,

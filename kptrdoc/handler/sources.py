@@ -90,22 +90,5 @@ def log_lines_with(log: str, msgs: list[str]) -> list[str]:
 
 
 # --------------------------------------------------------------------------
-# Objects: BTF chains, maps, externs, expectations
-# --------------------------------------------------------------------------
-
-
-def msgs_in_order(msgs: list[str], log: str) -> list[str]:
-    """Expected messages not found in order in ``log`` (empty: all found)."""
-    missing, pos = [], 0
-    for msg in msgs:
-        at = log.find(msg, pos)
-        if at < 0:
-            missing.append(msg)
-        else:
-            pos = at + len(msg)
-    return missing
-
-
-# --------------------------------------------------------------------------
 # The page
 # --------------------------------------------------------------------------

@@ -55,13 +55,6 @@ def runner_fingerprint(libbpf_so: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def verifier_message(log: str) -> str:
-    """The verifier's own last word (see :func:`kptrdoc.loader.verifier_message`)."""
-    from kptrdoc.loader import verifier_message as last_word
-
-    return last_word(log)
-
-
 _MISSING = (
     (re.compile(r"extern \(func ksym\) '(\w+)': not found"), "kfunc {} missing"),
     (re.compile(r"extern \((?:var|typed) ksym\) '(\w+)': not found"), "ksym {} missing"),
@@ -88,6 +81,8 @@ def short_reason(verdict: str, reason: str, log: str = "") -> str:
     if verdict == LOADED:
         return CHECK
     if verdict == REJECTED:
+        from kptrdoc.loader import verifier_message
+
         message = verifier_message(log) or reason.removeprefix("verifier: ")
         return message[:160]
     if verdict == FAILED_BEFORE_VERIFIER:

@@ -9,7 +9,7 @@ from harness_support import REPO, write_sample
 from kptrdoc.compile import compile_sample
 from kptrdoc.expectations import parse_tags
 from kptrdoc.loader import list_programs
-from kptrdoc.pytest_plugin import read_expectations
+from kptrdoc.objects import load_object
 
 
 def test_every_annotation_reaches_btf_in_source_order(tmp_path: Path) -> None:
@@ -28,9 +28,10 @@ int bad(struct xdp_md *ctx) { return XDP_PASS; }
 """,
     )
     obj = compile_sample(src).path
-    names = [p.name for p in list_programs(obj)]
+    names = [p.name for p in list_programs(obj)]  # libbpf's listing
     assert names == ["good", "bad"]
-    expect = read_expectations(obj, names)
+    expect = {p.name: p.expect for p in load_object(obj).programs}
+    assert list(expect) == names
     good, bad = expect["good"], expect["bad"]
     assert good.success and not good.failure
     assert good.run == "fork" and good.description == "counts nothing"
@@ -42,7 +43,7 @@ int bad(struct xdp_md *ctx) { return XDP_PASS; }
 
 def test_the_kptr_samples_say_what_they_expect() -> None:
     obj = compile_sample(REPO / "samples" / "__kptr" / "kptr.bpf.c").path
-    expect = read_expectations(obj, ["record_task_cpumask"])["record_task_cpumask"]
+    expect = load_object(obj).program("record_task_cpumask").expect
     assert expect.success and expect.run == "fork" and expect.description
 
 
