@@ -248,17 +248,22 @@ def _full_key(base: str, deps: list[Path]) -> str | None:
     parts = [base.encode()]
     for dep in deps:
         try:
-            stat = dep.stat()
             parts.append(str(dep).encode())
-            parts.append(_file_digest(dep, stat.st_size, stat.st_mtime_ns))
+            parts.append(file_digest(dep))
         except OSError:
             return None
     return _digest(parts)
 
 
+def file_digest(path: Path) -> bytes:
+    """A file's content hash, computed once per process for each size and mtime it has
+    (headers of every compile, the record for every page)."""
+    stat = path.stat()
+    return _file_digest(path, stat.st_size, stat.st_mtime_ns)
+
+
 @functools.lru_cache(maxsize=1024)
 def _file_digest(path: Path, size: int, mtime_ns: int) -> bytes:
-    """A header's content hash, once per process for a given size and mtime."""
     return hashlib.sha256(path.read_bytes()).digest()
 
 

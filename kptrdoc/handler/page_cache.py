@@ -70,14 +70,16 @@ def _environment() -> bytes:
 
 
 def _folder_digest(folder: Path) -> bytes:
+    from kptrdoc.compile import file_digest
+
     digest = hashlib.sha256()
     for path in sorted(folder.glob("*")):
         if path.is_file():
             digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+            digest.update(file_digest(path))
     record = folder.parent / "matrix.lock.json"
     if record.is_file():
-        digest.update(record.read_bytes())
+        digest.update(file_digest(record))  # one hash of the record per build, not per page
     return digest.digest()
 
 
