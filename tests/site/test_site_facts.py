@@ -32,3 +32,20 @@ def test_every_public_macro_is_dated(releases) -> None:
     assert missing == []
     kptr = libbpf_since("__kptr")
     assert kptr is not None and kptr.since == "v0.8.0" and len(kptr.commit) == 40
+
+
+def test_the_dated_releases_agree_with_the_debian_headers(releases) -> None:
+    """Independent truth for the git-history dates: the libbpf-dev headers of bookworm
+    (1.1.2) and trixie (1.5.0) and the pinned 1.7.0 define a name exactly from its date."""
+    from kptrdoc import headers
+
+    assert len(releases) >= 3
+    wrong = []
+    for macro in headers.public_macros():
+        fact = libbpf_since(macro.name)
+        assert fact is not None
+        try:
+            headers.check_since(macro.name, fact.since, headers.history(macro.name), "facts")
+        except headers.HeaderError as exc:
+            wrong.append(str(exc))
+    assert wrong == []
