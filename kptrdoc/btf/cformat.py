@@ -81,6 +81,7 @@ class CRenderOptions:
 BRIEF = CRenderOptions(tag_macros=True, header_guard=False, brief=True)
 """The options of the object model's tables and signatures."""
 
+
 @dataclass
 class CDump:
     """The rendered text and the C name chosen for each emitted type id."""
@@ -246,8 +247,13 @@ class CRenderer:
             return "void"
         if self.options.brief:
             if isinstance(t, (Struct, Union, Enum, Enum64)) and not t.name:
-                return ("union" if isinstance(t, Union) else
-                        "enum" if isinstance(t, (Enum, Enum64)) else "struct") + " {...}"
+                return (
+                    "union"
+                    if isinstance(t, Union)
+                    else "enum"
+                    if isinstance(t, (Enum, Enum64))
+                    else "struct"
+                ) + " {...}"
             if isinstance(t, Datasec):
                 return f'SEC("{t.name}")'
         if isinstance(t, (Struct, Union)) and not t.name:

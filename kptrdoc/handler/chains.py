@@ -267,5 +267,3 @@ def symbol_uses(spec: Any, symbols: list[Any], plan: EmitPlan, sample: str) -> l
         view = _symbol_view(symbol, entry)
         uses.append(TagUse(symbol.name, "", steps, sample, view="symbol", symbol=view))
     return uses
-
-

@@ -211,4 +211,3 @@ def rows_of(
 
 def floor_label(kernel: RecordedKernel | Kernel | None) -> str | None:
     return ".".join(str(n) for n in kernel.upstream[:2]) if kernel else None
-

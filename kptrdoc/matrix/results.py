@@ -32,6 +32,7 @@ NO_BOOT = "kernel-failed-to-boot"
 LOADER_ERROR = "loader-error"
 CHECK = "✓"
 
+
 def results_path() -> Path:
     path = toolchain.cache_dir() / "matrix" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)

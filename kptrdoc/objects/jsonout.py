@@ -176,9 +176,7 @@ def extern_json(e: Extern) -> dict:
     }
 
 
-def object_json(
-    obj: BpfObject, values: Mapping[tuple[str, int], int | None] | None = None
-) -> dict:
+def object_json(obj: BpfObject, values: Mapping[tuple[str, int], int | None] | None = None) -> dict:
     return {
         "path": str(obj.path),
         "license": obj.license,
