@@ -28,7 +28,9 @@ rejected               meets ``__failure`` when every ``__msg`` is in the log
 missing feature        libbpf refused before the verifier: the kernel lacks a
                        kfunc, helper, map or program type. Not applicable
                        below the floor; a failure at or above it
-refused by policy      EPERM and an empty log (fentry/lsm on some hosts): not
+refused by policy      EPERM and an empty log as root: a program type
+                       (fentry/lsm on some hosts) or a map the host's
+                       policy refuses (an arena on some builds). Not
                        verified here, never a pass
 attach refused         loaded, but the kernel cannot attach it: not run here
 not applicable         the kernel is below the sample's floor
@@ -328,7 +330,7 @@ _LABELS = {
     Outcome.DID_NOT_RUN: "loaded but did not run",
     Outcome.REJECTED: "rejected by the verifier",
     Outcome.MISSING_FEATURE: "refused before the verifier: the kernel lacks what it uses",
-    Outcome.REFUSED_BY_POLICY: "program type refused by this kernel's policy",
+    Outcome.REFUSED_BY_POLICY: "refused by this kernel's policy (EPERM)",
     Outcome.ATTACH_REFUSED: "loaded, but this kernel refused to attach it",
     Outcome.NOT_APPLICABLE: "not applicable: below the sample's floor",
     Outcome.NO_VERDICT: "no verdict",
@@ -371,7 +373,9 @@ def outcome(
         # EPERM with an empty log is a policy; EINVAL/EOPNOTSUPP: no such program type
         return Outcome.REFUSED_BY_POLICY if errno in _EPERM else Outcome.MISSING_FEATURE
     if verdict == LOADER_FAILED_BEFORE_VERIFIER:
-        return Outcome.MISSING_FEATURE
+        # a kernel without a map type or kfunc says EINVAL/ESRCH/E2BIG; EPERM to root is a
+        # policy (a host that refuses arena maps), not a missing feature
+        return Outcome.REFUSED_BY_POLICY if errno in _EPERM else Outcome.MISSING_FEATURE
     return Outcome.NO_VERDICT
 
 
