@@ -1,11 +1,14 @@
-"""Facts with sources: when each macro entered libbpf, and each page's kernel floor.
+"""Cited facts, each with its source: when each macro entered libbpf, and when each
+thing a program can ask of the kernel entered Linux.
 
-``kptrdoc/data/kernel_floors.json`` holds each macro page's kernel floor: the
-first Linux release with what its samples need, the kernel commit that added
-it and how the release was determined, and whether it is the macro's own
-floor or that of a feature its samples use. It is cited, never measured: the
-matrix record is the measurement, and a page shows the two side by side.
-
+``kptrdoc/data/kernel_history.json`` holds, per kernel feature (a helper, a
+kfunc, a map, program or attach type, a BTF tag meaning, a verifier feature),
+the first Linux release that has it, the upstream commit that added it (id and
+subject) and how the release was determined. A page's kernel floor is derived
+from it (:mod:`kptrdoc.floors`), never typed: it is the newest introduction
+among what the page's objects use. It is cited, never measured: the matrix
+record is the measurement (:mod:`kptrdoc.matrix.facts`), and a page shows the
+two side by side.
 
 ``kptrdoc/data/libbpf_since.json`` holds, per public macro, the first libbpf
 release whose headers define it, the commit that added it (sha, date,
@@ -25,7 +28,7 @@ from pathlib import Path
 from kptrdoc.errors import KptrdocError
 
 DATA = Path(__file__).resolve().parent / "data" / "libbpf_since.json"
-FLOORS = Path(__file__).resolve().parent / "data" / "kernel_floors.json"
+KERNEL = Path(__file__).resolve().parent / "data" / "kernel_history.json"
 
 
 class FactsError(KptrdocError):
@@ -77,31 +80,66 @@ def libbpf_since(name: str) -> SinceFact | None:
     return _table().get(name)
 
 
+def release_tuple(release: str) -> tuple[int, ...]:
+    """``"6.4"`` -> ``(6, 4)``."""
+    return tuple(int(n) for n in release.split("."))
+
+
 @dataclass(frozen=True)
-class FloorFact:
-    page: str
-    floor: str
-    """``6.4``."""
-    what: str
+class KernelFact:
+    """When one thing a program can use entered Linux, with its source."""
+
+    key: str
+    """``kfunc:bpf_cpumask_create``: the use's kind and name
+    (:class:`kptrdoc.objects.uses.KernelUse`)."""
+    release: str
+    """``6.3``: the first mainline release that has it."""
     commit: str
     subject: str
-    kind: str
-    """``macro`` (the macro's own) or ``feature-used-by-samples``."""
-    notes: str = ""
-    release_source: str = ""
+    source: str
+    """How the commit and the release were determined."""
+    note: str = ""
+    fallback: str = ""
+    """The key of an older feature libbpf uses instead on kernels that lack this one
+    (``helper:bpf_probe_read`` for ``helper:bpf_probe_read_kernel``)."""
+    backports: tuple[str, ...] = ()
+    """Debian kernel package versions (``6.12.57-1``) known to carry it although their
+    upstream release is older."""
+    macros: tuple[str, ...] = ()
+    """The macros whose own meaning this is (``btf_tag:kptr`` for ``__kptr``)."""
+    verified: bool = True
+    """False where no second source confirmed the subject or the choice of commit."""
 
     @property
     def version(self) -> tuple[int, ...]:
-        return tuple(int(n) for n in self.floor.split("."))
+        return release_tuple(self.release)
+
+    @property
+    def short_commit(self) -> str:
+        return self.commit[:12]
 
 
 @functools.cache
-def _floors(path: Path = FLOORS) -> dict[str, FloorFact]:
-    entries = _entries(path, "pages", "the kernel floors")
-    return {n: _build(FloorFact, n, e, path) for n, e in entries.items()}  # type: ignore[misc]
+def _kernel(path: Path = KERNEL) -> dict[str, KernelFact]:
+    entries = _entries(path, "features", "the kernel history facts")
+    out: dict[str, KernelFact] = {}
+    for key, entry in entries.items():
+        entry = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
+        fact = _build(KernelFact, key, entry, path)
+        assert isinstance(fact, KernelFact)
+        try:
+            release_tuple(fact.release)
+        except ValueError:
+            raise FactsError(f"{path}: {key}: release {fact.release!r} is not N.N") from None
+        out[key] = fact
+    return out
 
 
-def kernel_floor(page: str) -> FloorFact | None:
-    """The cited kernel floor of a macro page (its sample folder's name); ``None`` when the
-    facts file has none for it."""
-    return _floors().get(page)
+def kernel_fact(key: str) -> KernelFact | None:
+    """When the kernel got ``key`` (``helper:bpf_kptr_xchg``); ``None`` when the facts
+    file does not say."""
+    return _kernel().get(key)
+
+
+def kernel_facts() -> tuple[KernelFact, ...]:
+    return tuple(_kernel().values())
