@@ -523,16 +523,14 @@ def _matrix(
     from kptrdoc.matrix.record import find_record
 
     try:
-        facts = page_facts(macro, objects, find_record(folder))
+        facts = page_facts(macro, objects, find_record(folder), tuple(page.front.also))
     except KptrdocError as exc:
         page.problems.append(f"kernel matrix: {exc}")
         return None
     matrix = KernelMatrix(
         statement=facts.statement,
         minimum=facts.floor,
-        cited=facts.cited,
-        cited_source=facts.cited_source,
-        cited_kind=facts.cited_kind,
+        derived=facts.derived,
         kernels=[KernelColumn(k.id, k.label, k.release, k.build) for k in facts.kernels],
         missing=list(facts.missing),
         problems=list(facts.problems),

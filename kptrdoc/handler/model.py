@@ -8,7 +8,10 @@ templates escape every other string they print.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kptrdoc.floors import DerivedFloor
 
 
 @dataclass
@@ -317,10 +320,9 @@ class KernelMatrix:
     statement: str
     minimum: str | None = None
     """The measured floor."""
-    cited: str | None = None
-    """The cited floor (kptrdoc/data/kernel_floors.json)."""
-    cited_source: str = ""
-    cited_kind: str = ""
+    derived: DerivedFloor | None = None
+    """The cited floor, derived from what the samples use and the kernel history facts
+    (:mod:`kptrdoc.floors`)."""
     kernels: list[KernelColumn] = field(default_factory=list)
     rows: list[KernelRow] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kptrdoc.floors import DerivedFloor
     from kptrdoc.matrix.run import Matrix
 
 
@@ -72,12 +73,8 @@ class PageFacts:
     statement: str
     floor: str | None = None
     """The measured floor (``6.12``): the oldest recorded kernel that loads every example."""
-    cited: str | None = None
-    """The cited floor (``6.4``) from kptrdoc/data/kernel_floors.json."""
-    cited_source: str = ""
-    """What it is and where it comes from: the feature, the kernel commit and subject."""
-    cited_kind: str = ""
-    """``macro`` or ``feature-used-by-samples``."""
+    derived: DerivedFloor | None = None
+    """The cited floor, derived from what the objects use (:mod:`kptrdoc.floors`)."""
     kernels: tuple[PageKernel, ...] = ()
     rows: tuple[PageRow, ...] = ()
     missing: tuple[str, ...] = ()
@@ -86,14 +83,18 @@ class PageFacts:
     """Programs the record does not hold yet (``sample: program``)."""
 
 
-def page_facts(macro: str, objects: dict[Path, str], record_path: Path | None) -> PageFacts:
+def page_facts(
+    macro: str, objects: dict[Path, str], record_path: Path | None, also: tuple[str, ...] = ()
+) -> PageFacts:
     """The compatibility facts of one macro page, from the committed record.
 
     ``objects`` maps each compiled sample of the page to its record key
     (``__kptr/kptr.bpf.c``); ``record_path`` is the record file (``None``: no
-    record, every program is "not measured yet").
+    record, every program is "not measured yet"); ``also``: the other names the page
+    documents (a cited fact that names one of them is the macro's own).
     """
     from kptrdoc.expectations import Outcome
+    from kptrdoc.floors import derive_floor, objects_uses
     from kptrdoc.matrix.record import Record
     from kptrdoc.objects import load_object
 
@@ -142,11 +143,18 @@ def page_facts(macro: str, objects: dict[Path, str], record_path: Path | None) -
             rows.append(
                 PageRow(sample, program.name, expect.verdict or "", cells, expect.failure_ranges)
             )
+    folder_name = Path(folder).name if folder else macro
+    derived = derive_floor(
+        folder_name,
+        objects_uses((Path(sample).name, obj) for obj, sample in objects.items()),
+        (macro, *also),
+    )
     if record is None or record.empty:
         return PageFacts(
             macro,
             "the kernel matrix has not been recorded for these samples "
             "('python -m kptrdoc.matrix --record')",
+            derived=derived,
             rows=tuple(rows),
             not_measured=tuple(not_measured),
         )
@@ -165,18 +173,11 @@ def page_facts(macro: str, objects: dict[Path, str], record_path: Path | None) -
             "recorded kernels (a measured floor, not a cited requirement)"
         )
     floor_text = ".".join(map(str, floor.upstream[:2])) if floor else None
-    from kptrdoc.facts import kernel_floor
-
-    cited = kernel_floor(folder)
     return PageFacts(
         macro=macro,
         statement=statement,
         floor=floor_text,
-        cited=cited.floor if cited else None,
-        cited_source=(
-            f"{cited.what}: {cited.commit[:12]} {cited.subject}" if cited else ""
-        ),
-        cited_kind=cited.kind if cited else "",
+        derived=derived,
         kernels=kernels,
         rows=tuple(rows),
         missing=tuple(missing),

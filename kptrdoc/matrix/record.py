@@ -271,14 +271,20 @@ class Record:
         return floor
 
     def below_floor(self, folder: str, version: tuple[int, ...]) -> bool:
-        """Whether a kernel of ``version`` is older than the page's floor: the cited one
-        (:func:`kptrdoc.facts.kernel_floor`) when the facts file has it, else the floor
-        the record measured."""
-        from kptrdoc.facts import kernel_floor
+        """Whether a kernel of ``version`` is older than the page's floor: the cited one,
+        derived from what the folder's samples use (:func:`kptrdoc.floors.page_floor`),
+        else (nothing cited, or a sample that does not build) the floor the record
+        measured."""
+        from kptrdoc.floors import page_floor
 
-        cited = kernel_floor(folder)
-        if cited is not None:
-            return version[: len(cited.version)] < cited.version
+        samples = self.path.parent / folder
+        if samples.is_dir():
+            try:
+                derived = page_floor(samples)
+            except KptrdocError:
+                derived = None
+            if derived is not None and derived.version is not None:
+                return derived.below(version)
         floor = self.floor(folder)
         return floor is not None and version[: len(floor.upstream)] < floor.upstream
 

@@ -107,20 +107,27 @@ def test_a_sample_not_in_the_record_is_not_measured_yet(tmp_path: Path) -> None:
     assert facts.not_measured and all(not r.cells for r in facts.rows)
 
 
-def test_every_page_has_a_cited_floor_that_the_recorded_kernels_agree_with(
+def test_every_page_has_a_derived_floor_that_the_recorded_kernels_agree_with(
     committed: Record,
 ) -> None:
-    """A cited floor (kptrdoc/data/kernel_floors.json) is a claim: on every recorded kernel
-    at or above it, every example of the page loads as the record measured."""
-    from kptrdoc.facts import kernel_floor
+    """A page's floor is derived from what its objects use, each use a cited fact
+    (kptrdoc/data/kernel_history.json). It is a claim: on every recorded kernel at or above
+    it, every example of the page loads as the record measured; and nothing a sample uses
+    is left uncited."""
+    from kptrdoc.floors import page_floor
 
     folders = sorted({Path(sample).parent.as_posix() for sample in committed.samples})
-    missing = [f for f in folders if kernel_floor(f) is None]
-    assert missing == [], f"pages without a cited floor: {missing}"
-    wrong = []
+    wrong, uncited = [], []
     for folder in folders:
-        cited = kernel_floor(folder)
-        assert cited is not None and len(cited.commit) >= 12 and cited.subject
+        derived = page_floor(SAMPLES / folder)
+        uncited += [f"{folder}: {i.use.key} ({', '.join(i.programs)})" for i in derived.uncited]
+        assert derived.floor is not None, f"{folder}: nothing cited is used"
+        for reason in derived.reasons:
+            assert reason.fact is not None
+            assert len(reason.fact.commit) >= 12 and reason.fact.subject and reason.fact.source
+            assert reason.fact.verified, f"{folder}: its floor rests on {reason.fact.key}"
+        floor = derived.version
+        assert floor is not None
         for sample, programs in committed.samples.items():
             if Path(sample).parent.as_posix() != folder:
                 continue
@@ -129,7 +136,8 @@ def test_every_page_has_a_cited_floor_that_the_recorded_kernels_agree_with(
                     continue
                 for kernel in committed.kernels:
                     cell = entry.cells.get(kernel.id)
-                    at_or_above = kernel.upstream[: len(cited.version)] >= cited.version
+                    at_or_above = not derived.below(kernel.upstream)
                     if at_or_above and (cell is None or not cell.outcome.loaded):
-                        wrong.append(f"{sample}: {name} on {kernel.label} (floor {cited.floor})")
+                        wrong.append(f"{sample}: {name} on {kernel.label} (floor {derived.floor})")
+    assert uncited == [], "uses with no cited introduction"
     assert wrong == []

@@ -8,6 +8,8 @@ import pytest
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 
+from kptrdoc.facts import KernelFact
+from kptrdoc.floors import DerivedFloor, FloorItem
 from kptrdoc.handler import SECTIONS, TEMPLATES_DIR, _anchor, _text
 from kptrdoc.handler.evidence import ChainEvidence
 from kptrdoc.handler.model import (
@@ -30,6 +32,7 @@ from kptrdoc.handler.model import (
     VerifierRun,
 )
 from kptrdoc.handler.sources import log_lines_with
+from kptrdoc.objects.uses import KernelUse, UseKind
 
 EVIL = "<script>alert(1)</script>"
 
@@ -168,25 +171,51 @@ def test_nothing_from_samples_or_logs_is_markup(env: Environment) -> None:
     assert html.escape(EVIL, quote=False) in out
 
 
+def _derived() -> DerivedFloor:
+    tag = KernelFact("btf_tag:kptr", "6.4", "03b77e17aeb2" + "0" * 28,
+                     "bpf: Rename __kptr_ref -> __kptr and __kptr -> __kptr_untrusted",
+                     "git tag --contains", macros=("__kptr",))  # fmt: skip
+    kfunc = KernelFact("kfunc:bpf_cpumask_create", "6.3", "516f4d3397c9" + "0" * 28,
+                       "bpf: Enable cpumasks to be queried and used as kptrs", "git")  # fmt: skip
+    items = (
+        FloorItem(KernelUse(UseKind.BTF_TAG, "kptr"), ("s.bpf.c: good",), tag, tag, own=True),
+        FloorItem(KernelUse(UseKind.KFUNC, "bpf_cpumask_create"), ("g",), kfunc, kfunc),
+    )
+    uncited = (FloorItem(KernelUse(UseKind.HELPER, "bpf_new_thing"), ("g",), None, None),)
+    return DerivedFloor("__kptr", items, uncited)
+
+
 def test_kernel_matrix_table(env: Environment) -> None:
     page = model()
     assert page.matrix is not None
-    page.matrix.cited, page.matrix.cited_kind = "6.4", "macro"
-    page.matrix.cited_source = "the referenced kptr tag: 03b77e17aeb2 bpf: Rename __kptr_ref"
+    page.matrix.derived = _derived()
     out = render(env, page, ["kernels"])
     # the cited floor and the measurement, side by side, never merged
-    assert (
-        "<strong>Needs Linux ≥ 6.4</strong> (cited): the referenced kptr tag: 03b77e17aeb2" in out
-    )
+    assert "<strong>Needs Linux ≥ 6.4</strong> (cited, derived from what the objects use)" in out
+    assert "type tag <code>kptr</code>: Linux 6.4, <code" in out and "03b77e17aeb2</code>" in out
+    assert "the macro&#39;s own" in out or "the macro's own" in out
+    assert "kfunc <code>bpf_cpumask_create</code>: Linux 6.3" in out  # in the list of uses
+    assert "has no kernel floor of its own" not in out
+    assert "<code>helper:bpf_new_thing</code>" in out  # uncited, and said so
     assert "<strong>Measured:</strong> needs Linux ≥ 6.12 of the kernels tested" in out
     assert "6.1.0-50" in out and "kfunc missing" in out and "not on this kernel" in out
     assert "<code>bpf_cpumask_create</code>" in out
 
 
+def test_a_floor_that_is_not_the_macros_own_says_so(env: Environment) -> None:
+    page = model()
+    assert page.matrix is not None
+    derived = _derived()
+    page.matrix.derived = DerivedFloor("__kptr", derived.items[1:])
+    out = render(env, page, ["kernels"])
+    assert "<strong>Needs Linux ≥ 6.3</strong>" in out
+    assert "has no kernel floor of its own here" in out
+
+
 def test_title_names_the_minimum_kernel(env: Environment) -> None:
     page = model()
     assert page.matrix is not None
-    page.matrix.cited = "6.4"
+    page.matrix.derived = _derived()
     out = render(env, page, ["title"])
     assert "needs Linux ≥ 6.4" in out and "loads from Linux 6.12 (measured)" in out
     assert "bpf_helpers.h:7" in out and "since libbpf v1.0.0" in out
