@@ -31,7 +31,7 @@ from kptrdoc.errors import KptrdocError
 PINNED_LIBBPF = "1.7.0"
 """The libbpf release built from sid's source package (the newest is used if sid moved on)."""
 
-HEADER_SUITES = {"bookworm": "1.1", "trixie": "1.5"}
+HEADER_SUITES = {"bookworm": "1.1", "bookworm-backports": "1.4", "trixie": "1.5"}
 """Suites whose ``libbpf-dev`` headers are kept for the definition history."""
 
 CLANG_CANDIDATES = ("clang-19", "clang")
@@ -323,7 +323,7 @@ def _system_mirror() -> str:
 class IsolatedApt:
     """apt-get with its own sources, lists and cache under kptrdoc's cache directory."""
 
-    SUITES = ("bookworm", "trixie", "trixie-backports", "sid")
+    SUITES = ("bookworm", "bookworm-backports", "trixie", "trixie-backports", "sid")
 
     def __init__(
         self,
