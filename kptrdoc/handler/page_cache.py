@@ -7,15 +7,17 @@ its table of contents) under ``cache_dir()/pages/``, keyed by its inputs:
 
 - a macro page (``macros/<name>.md``): its generated Markdown (which holds the
   README's prose), every file of ``samples/<name>/``, the matrix record, the
-  running kernel's build, the libbpf release, and kptrdoc's code and
-  templates;
+  running kernel's build, the libbpf release, which other pages exist (its
+  related links say whether they have one), and kptrdoc's code and templates;
 - an API page (``reference/<module>.md``): its Markdown and the module's source.
 
 On a hit the page's Markdown is swapped for a one-line placeholder before
 conversion and the cached HTML put back right after it, before any plugin
 (search, autorefs) reads the page. Pages whose inputs changed, and the
 coverage page (which depends on every folder), are rendered as usual.
-``KPTRDOC_PAGE_CACHE=0`` turns it off.
+The search plugin's entries for a page are kept too, keyed by what it reads of
+the page (URL, HTML, table of contents, title), so an unchanged page is not
+parsed again to rebuild the index. ``KPTRDOC_PAGE_CACHE=0`` turns both off.
 
 Registered under ``hooks:`` in ``mkdocs.yml``.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import pickle
 import tempfile
@@ -83,6 +86,10 @@ def _folder_digest(folder: Path) -> bytes:
     return digest.digest()
 
 
+def _pages(samples: Path) -> list[str]:
+    return sorted(p.name for p in samples.iterdir() if (p / "README.md").is_file())
+
+
 def folder_key(folder: Path) -> str:
     """What a sample folder's evidence depends on: its files, the record, the kernel
     build, libbpf, kptrdoc's code (for summaries such as the coverage page's rows)."""
@@ -103,6 +110,8 @@ def page_key(src_uri: str, markdown: str, docs_root: Path = ROOT) -> str | None:
             return None
         digest.update(_folder_digest(folder))
         digest.update(_environment())
+        # which other pages exist: the related links and the coverage of names say so
+        digest.update("\0".join(_pages(folder.parent)).encode())
         return digest.hexdigest()
     if len(parts) == 2 and parts[0] == "reference" and parts[1] != "index.md":
         module = Path(parts[1]).stem.replace(".", "/")
@@ -153,3 +162,50 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
             pickle.dump((html, page.toc), handle)
         os.replace(tmp, target)
     return html
+
+
+def _search_key(page: Any) -> str:
+    """What the search plugin reads of a page: its URL, HTML, table of contents, title and
+    the front matter it looks at."""
+    digest = hashlib.sha256(b"kptrdoc-search-1")
+    meta = {k: page.meta.get(k) for k in ("search", "tags", "title")}
+    for part in (page.url, page.content or "", repr(page.toc), str(page.title), repr(meta)):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _cached_search_entries(index: Any) -> None:
+    """Make a search index reuse the entries of a page it has indexed before, by what it
+    reads of the page: Material's HTML parsing of every page is a third of a warm build
+    that changed one README."""
+    original = index.add_entry_from_context
+
+    def add_entry_from_context(page: Any) -> None:
+        target = toolchain.cache_dir() / "pages" / f"search-{_search_key(page)}.json"
+        try:
+            index.entries.extend(json.loads(target.read_text()))
+            return
+        except (OSError, ValueError):
+            pass
+        before = len(index.entries)
+        original(page)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=target.name, dir=target.parent)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(index.entries[before:], handle)
+        os.replace(tmp, target)
+
+    index.add_entry_from_context = add_entry_from_context
+    index.kptrdoc_cached = True
+
+
+@event_priority(100)  # before the search plugin indexes the page
+def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
+    if not _enabled():
+        return context
+    plugin = config.plugins.get("material/search") or config.plugins.get("search")
+    index = getattr(plugin, "search_index", None)
+    if index is not None and not getattr(index, "kptrdoc_cached", False):
+        _cached_search_entries(index)
+    return context

@@ -23,6 +23,10 @@ def _tree(root: Path) -> Path:
     return root
 
 
+def _index(site: Path) -> str:
+    return (site / "search" / "search_index.json").read_text()
+
+
 def _build(root: Path, site: Path, cache: str) -> str:
     env = {**os.environ, "KPTRDOC_PAGE_CACHE": cache, "NO_MKDOCS_2_WARNING": "1"}
     proc = subprocess.run(
@@ -52,7 +56,11 @@ def test_cached_pages_are_the_pages_and_an_edit_shows(tmp_path: Path, releases, 
     assert first == again  # the cache gives back exactly what it stored
     assert _stable(first) == _stable(plain)  # and that is the page rendered without it
     assert "be16" in again and "What the compiler emits" in again
+    # the search index: entries kept per page give the index a full build makes
+    assert _index(tmp_path / "first") == _index(tmp_path / "again")
+    assert _stable(_index(tmp_path / "again")) == _stable(_index(tmp_path / "plain"))
     readme = root / "samples" / "bpf_ntohs" / "README.md"
     readme.write_text(readme.read_text().replace("port 80", "port 80 (an edit)"))
     edited = _build(root, tmp_path / "edited", "1")
     assert "port 80 (an edit)" in edited
+    assert "port 80 (an edit)" in _index(tmp_path / "edited")
