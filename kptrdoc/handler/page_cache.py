@@ -164,12 +164,18 @@ def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
     return html
 
 
+def _toc_text(items: Any) -> str:
+    """A table of contents as text (its objects' own repr names their addresses)."""
+    return "".join(f"({item.level} {item.id} {item.url} {item.title!r} {_toc_text(item.children)})"
+                   for item in items or ())  # fmt: skip
+
+
 def _search_key(page: Any) -> str:
     """What the search plugin reads of a page: its URL, HTML, table of contents, title and
     the front matter it looks at."""
     digest = hashlib.sha256(b"kptrdoc-search-1")
     meta = {k: page.meta.get(k) for k in ("search", "tags", "title")}
-    for part in (page.url, page.content or "", repr(page.toc), str(page.title), repr(meta)):
+    for part in (page.url, page.content or "", _toc_text(page.toc), str(page.title), repr(meta)):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()

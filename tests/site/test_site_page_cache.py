@@ -57,10 +57,42 @@ def test_cached_pages_are_the_pages_and_an_edit_shows(tmp_path: Path, releases, 
     assert _stable(first) == _stable(plain)  # and that is the page rendered without it
     assert "be16" in again and "What the compiler emits" in again
     # the search index: entries kept per page give the index a full build makes
-    assert _index(tmp_path / "first") == _index(tmp_path / "again")
+    assert _stable(_index(tmp_path / "first")) == _stable(_index(tmp_path / "again"))
     assert _stable(_index(tmp_path / "again")) == _stable(_index(tmp_path / "plain"))
     readme = root / "samples" / "bpf_ntohs" / "README.md"
     readme.write_text(readme.read_text().replace("port 80", "port 80 (an edit)"))
     edited = _build(root, tmp_path / "edited", "1")
     assert "port 80 (an edit)" in edited
     assert "port 80 (an edit)" in _index(tmp_path / "edited")
+
+
+def test_search_entries_are_kept_by_what_the_plugin_reads(tmp_path: Path, monkeypatch) -> None:
+    """A page the index has seen is not parsed again; a changed page is."""
+    from material.plugins.search.plugin import SearchIndex
+    from mkdocs.structure.toc import get_toc
+
+    from kptrdoc.handler import page_cache
+
+    monkeypatch.setattr(page_cache.toolchain, "cache_dir", lambda: tmp_path)
+    html = '<h1 id="t">Title</h1><p>body text</p><h2 id="s">Section</h2><p>more</p>'
+
+    class Page:
+        def __init__(self, content: str) -> None:
+            self.url, self.content, self.title, self.meta = "macros/x/", content, "X", {}
+            self.toc = get_toc([{"level": 1, "id": "t", "name": "Title", "children": []}])
+
+    parsed: list[str] = []
+
+    def index() -> SearchIndex:
+        made = SearchIndex(fields={})
+        original = made.add_entry_from_context
+        made.add_entry_from_context = lambda page: (parsed.append(page.url), original(page))[1]
+        page_cache._cached_search_entries(made)
+        return made
+
+    first, again, changed = index(), index(), index()
+    first.add_entry_from_context(Page(html))
+    again.add_entry_from_context(Page(html))
+    assert parsed == ["macros/x/"] and again.entries == first.entries
+    changed.add_entry_from_context(Page(html.replace("more", "other")))
+    assert parsed == ["macros/x/"] * 2 and changed.entries != first.entries
