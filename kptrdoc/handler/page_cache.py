@@ -86,8 +86,14 @@ def _folder_digest(folder: Path) -> bytes:
     return digest.digest()
 
 
-def _pages(samples: Path) -> list[str]:
-    return sorted(p.name for p in samples.iterdir() if (p / "README.md").is_file())
+def _pages(samples: Path) -> str:
+    """The names of the pages (sample folders), read once per state of the folder."""
+    return _pages_at(samples, samples.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _pages_at(samples: Path, mtime_ns: int) -> str:
+    return "\0".join(sorted(p.name for p in samples.iterdir() if (p / "README.md").is_file()))
 
 
 def folder_key(folder: Path) -> str:
@@ -111,7 +117,7 @@ def page_key(src_uri: str, markdown: str, docs_root: Path = ROOT) -> str | None:
         digest.update(_folder_digest(folder))
         digest.update(_environment())
         # which other pages exist: the related links and the coverage of names say so
-        digest.update("\0".join(_pages(folder.parent)).encode())
+        digest.update(_pages(folder.parent).encode())
         return digest.hexdigest()
     if len(parts) == 2 and parts[0] == "reference" and parts[1] != "index.md":
         module = Path(parts[1]).stem.replace(".", "/")
