@@ -15,8 +15,10 @@ Read from the object model alone, never from source text:
   global data sections, sleepable programs, and CO-RE relocations that need
   the kernel's BTF.
 
-A weak kfunc call is not a use: it is guarded (``bpf_ksym_exists``), and
-libbpf turns it into a call that never runs when the kernel lacks the kfunc.
+A call to a weak kfunc whose address the program also loads is not a use: that is
+the ``bpf_ksym_exists()`` guard, and on a kernel without the kfunc libbpf
+poisons a call the verifier never reaches. An unguarded weak call (such as the
+``bpf_rdonly_cast()`` in ``bpf_core_cast``) needs the kfunc like any other.
 Only the programs a page expects to load count (see :func:`counted_programs`):
 a ``__failure`` program shows a mistake, not a requirement.
 """
@@ -129,12 +131,16 @@ def kernel_uses(
                 add(KernelUse(UseKind.ATTACH_TYPE, program.attach_type), program.name)
         if program.sleepable:
             add(SLEEPABLE, program.name)
-        for body in _reachable(program, subprograms):
+        bodies = _reachable(program, subprograms)
+        guarded = {pi.relocation.symbol for body in bodies for pi in body.instructions
+                   if pi.insn.kind is Kind.LD_IMM64 and pi.relocation is not None
+                   and kfuncs.get(pi.relocation.symbol)}  # fmt: skip
+        for body in bodies:
             if body is not program:
                 add(BPF2BPF_CALLS, program.name)
                 for use in _global_function(obj, body):
                     add(use, program.name)
-            for use in _instruction_uses(body, names, kfuncs, typed_ksyms):
+            for use in _instruction_uses(body, names, kfuncs, guarded, typed_ksyms):
                 add(use, program.name)
     everyone = [p.name for p in chosen]
     for m in obj.maps:
@@ -199,8 +205,14 @@ def _global_function(obj: BpfObject, body: Program) -> list[KernelUse]:
 
 
 def _instruction_uses(
-    body: Program, names: Mapping[int, str], kfuncs: Mapping[str, bool], typed_ksyms: set[str]
+    body: Program,
+    names: Mapping[int, str],
+    kfuncs: Mapping[str, bool],
+    guarded: set[str],
+    typed_ksyms: set[str],
 ) -> list[KernelUse]:
+    """``kfuncs``: extern kfunc -> whether it is weak; ``guarded``: the weak kfuncs whose
+    address the program loads (``bpf_ksym_exists``)."""
     uses: list[KernelUse] = []
     for pi in body.instructions:
         insn, target = pi.insn, pi.relocation
@@ -209,7 +221,7 @@ def _instruction_uses(
         elif target is not None and target.symbol in kfuncs:
             if insn.kind is Kind.LD_IMM64:  # its address: bpf_ksym_exists()
                 uses.append(LD_IMM64_KFUNC)
-            elif not kfuncs[target.symbol]:
+            elif target.symbol not in guarded:
                 # libbpf drops a ___flavor suffix when it looks the kfunc up
                 uses.append(KernelUse(UseKind.KFUNC, target.symbol.split("___")[0]))
         elif target is not None and target.kind == "ksym" and target.symbol in typed_ksyms:

@@ -151,3 +151,29 @@ def test_a_sample_that_uses_a_newer_kfunc_raises_the_floor(tmp_path: Path) -> No
     assert fact.version > tp_btf.version
     assert [r.use.key for r in raised.reasons if r.use.kind is UseKind.KFUNC]
     assert {p for r in raised.reasons for p in r.programs} >= {"newer.bpf.c: newer"}
+
+
+WEAK = """\
+struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+void bpf_task_release(struct task_struct *p) __ksym __weak;
+"""
+GUARDED = """\
+	if (bpf_ksym_exists(bpf_task_from_pid)) {
+		struct task_struct *t = bpf_task_from_pid(1);
+		if (t)
+			bpf_task_release(t);
+	}
+"""
+
+
+def test_a_weak_kfunc_counts_unless_the_program_checks_that_it_exists(tmp_path: Path) -> None:
+    folder = tmp_path / "weak"
+    folder.mkdir()
+    _write(folder, "guarded", "__success", WEAK, GUARDED)
+    guarded = {i.use.key for i in page_floor(folder).items}
+    assert "feature:ld_imm64_kfunc" in guarded  # the check itself: ld_imm64 of a kfunc
+    assert "kfunc:bpf_task_from_pid" not in guarded
+    (folder / "guarded.bpf.c").unlink()
+    _write(folder, "unguarded", "__success", WEAK, USE_KFUNC)
+    unguarded = {i.use.key for i in page_floor(folder).items}
+    assert "kfunc:bpf_task_from_pid" in unguarded and "feature:ld_imm64_kfunc" not in unguarded
