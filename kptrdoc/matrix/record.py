@@ -463,7 +463,11 @@ def merged(
     keep_others: bool,
 ) -> Record:
     """A new record: ``updates`` replace whole samples; the other samples of ``old``
-    stay when ``keep_others`` (a subset was re-recorded on the same kernels)."""
-    samples: dict[str, Mapping[str, RecordedProgram]] = dict(old.samples) if keep_others else {}
+    stay when ``keep_others`` (a subset was re-recorded on the same kernels), unless
+    their file is gone."""
+    root = old.path.parent
+    samples: dict[str, Mapping[str, RecordedProgram]] = (
+        {k: v for k, v in old.samples.items() if (root / k).is_file()} if keep_others else {}
+    )
     samples.update(updates)
     return Record(old.path, toolchain, tuple(kernels), samples)

@@ -262,3 +262,18 @@ def test_cli_missing_samples_dir_is_one_line(tmp_path):
         f"kptrdoc matrix: {tmp_path / 'nope'}: no such sample, sample folder or samples root"
     ]  # fmt: skip
     assert "Traceback" not in proc.stderr
+
+
+def test_re_recording_a_folder_drops_the_samples_whose_file_is_gone(tmp_path: Path) -> None:
+    from kptrdoc.matrix.record import Record, RecordedProgram, Toolchain, merged
+
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "kept.bpf.c").write_text("")
+    old = Record(tmp_path / "matrix.lock.json", Toolchain(), (), {
+        "page/kept.bpf.c": {"p": RecordedProgram("success")},
+        "page/removed.bpf.c": {"q": RecordedProgram("failure")},
+    })  # fmt: skip
+    new = merged(old, (), Toolchain(), {"page/new.bpf.c": {"r": RecordedProgram("success")}},
+                 keep_others=True)  # fmt: skip
+    assert set(new.samples) == {"page/kept.bpf.c", "page/new.bpf.c"}
+    assert set(merged(old, (), Toolchain(), {}, keep_others=False).samples) == set()
