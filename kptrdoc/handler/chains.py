@@ -39,6 +39,10 @@ class EmitPlan:
     places_code: bool = False
     """``section(name)`` with a name the user gives (``SEC``): what follows goes into that
     section, and a function there is a program whose type libbpf derives from it."""
+    core: bool = False
+    """A CO-RE macro (one of ``bpf_core_read.h``): every CO-RE relocation of the programs
+    that use it is its evidence, not only those whose line info names the macro's line
+    (clang hoists the relocated constants, and their line info then names another)."""
 
 
 def definition_emits(text: str) -> EmitPlan:

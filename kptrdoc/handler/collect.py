@@ -22,7 +22,7 @@ import itertools
 import os
 import platform
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -604,6 +604,8 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
             if opts.check_since and front.since:
                 headers.check_since(front.macro, front.since, hist, folder / "README.md")
     plan = definition_emits(definition.text) if definition else EmitPlan()
+    if definition is not None and definition.header == "bpf_core_read.h":
+        plan = replace(plan, core=True)
     page.symbol_marks = ["binding WEAK"] * plan.weak + ["visibility HIDDEN"] * plan.hidden
     sources = sorted(folder.glob("*.bpf.c"))
     if not sources:
@@ -611,7 +613,7 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
     collected = []
     objects_seen: list[tuple[str, SampleView]] = []
     for path in sources:
-        names = usage_names(front.macro, definition)
+        names = usage_names(front.macro, definition) + [n for n in front.also if n]
         evidence = sample_evidence(path, front.macro, opts, plan, names)
         if evidence.object_path:  # a sample whose point is a compiler error has none
             objects_seen.append((evidence.object_path, evidence.view))

@@ -40,7 +40,7 @@ from kptrdoc.handler.chains import (
 )
 from kptrdoc.handler.model import TagUse
 from kptrdoc.objects import BpfObject
-from kptrdoc.objects.model import Program
+from kptrdoc.objects.model import Program, ProgramInsn
 
 
 @dataclass(frozen=True)
@@ -233,11 +233,16 @@ class CoreValues:
         if context.obj is None:
             return []
         lines = context.usage.lines
+
+        def on_line(insn: ProgramInsn) -> bool:
+            return insn.line is not None and insn.line.line in lines
+
         relos = [
             (program, insn)
             for program in (*context.obj.programs, *context.obj.subprograms)
+            if not context.usage.plan.core or any(on_line(i) for i in program.instructions)
             for insn in program.instructions
-            if insn.core is not None and insn.line is not None and insn.line.line in lines
+            if insn.core is not None and (context.usage.plan.core or on_line(insn))
         ]
         if not relos:
             return []
