@@ -116,3 +116,26 @@ def test_no_console_errors_on_other_pages(browser, site_url: str, built_site: Pa
             assert page.kd_errors == [], path
         finally:
             page.close()
+
+
+CORE_PAGES = ("bpf_core_field_offset", "bpf_core_enum_value", "bpf_core_type_exists",
+              "bpf_core_cast", "BPF_CORE_READ", "bpf_core_field_exists")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CORE_PAGES)
+def test_core_pages_show_values_per_kernel(browser, site_url: str, built_site: Path,
+                                          name: str) -> None:  # fmt: skip
+    """Each bpf_core_read.h page renders without console errors, with its relocations'
+    values on every recorded kernel, and the two floors side by side."""
+    page = open_page(browser, f"{site_url}/macros/{name}/")
+    try:
+        table = page.locator(".kd-core table").first
+        table.wait_for(state="visible", timeout=15_000)
+        headers = table.locator("thead th").all_inner_texts()
+        assert sum(1 for h in headers if "(" in h) >= 4, headers  # 6.1 (bookworm) ...
+        assert table.locator("tbody tr").count() >= 1
+        assert page.locator("#kernel-floor").count() == 1
+        assert page.get_by_text("Measured:").count() >= 1
+        assert page.kd_errors == []
+    finally:
+        page.close()
