@@ -112,9 +112,24 @@ def coverage_page(pages: dict[str, str]) -> str:
         macros = public_macros()
     except KptrdocError as exc:
         return "\n".join([*lines, f"The pinned libbpf headers are not available: {exc}", ""])
-    done = sum(1 for m in macros if m.name in pages)
+    also: dict[str, str] = {}  # a name another page covers -> that page's folder
+    for folder in pages:
+        for name in read_readme(SAMPLES / folder)[0].also:
+            also.setdefault(name, folder)
+    own = sum(1 for m in macros if m.name in pages)
+    shared = sum(1 for m in macros if m.name not in pages and m.name in also)
     lines += [
-        f"{done} of {len(macros)} public macros have a page. Public means {PUBLIC_RULE}.",
+        f"{own + shared} of {len(macros)} public macros are covered: {own} by a page of "
+        f"their own, {shared} on the page of a related macro. Public means {PUBLIC_RULE}.",
+        "",
+        "| header | covered | public macros |",
+        "|---|---|---|",
+    ]
+    for header in sorted({m.header for m in macros}):
+        names = [m.name for m in macros if m.header == header]
+        covered = sum(1 for n in names if n in pages or n in also)
+        lines.append(f"| `{header}` | {covered} | {len(names)} |")
+    lines += [
         "",
         "*Programs as expected* counts the sample programs whose verdict on the build "
         "machine's kernel matched their annotation (and how many of them load); "
@@ -125,10 +140,6 @@ def coverage_page(pages: dict[str, str]) -> str:
         "|---|---|---|---|---|---|",
     ]
     evidence = {name: page_evidence(SAMPLES / name) for name in pages}
-    also: dict[str, str] = {}  # a name another page covers -> that page's folder
-    for folder in pages:
-        for name in read_readme(SAMPLES / folder)[0].also:
-            also.setdefault(name, folder)
     for m in macros:
         page = f"[page]({m.name}.md)" if m.name in pages else ""
         proven, minimum = evidence.get(m.name, ("", ""))

@@ -120,7 +120,8 @@ def test_no_console_errors_on_other_pages(browser, site_url: str, built_site: Pa
 
 CORE_PAGES = ("bpf_core_field_offset", "bpf_core_enum_value", "bpf_core_type_exists",
               "bpf_core_cast", "BPF_CORE_READ", "bpf_core_field_exists",
-              "BPF_PROBE_READ", "bpf_core_type_id_kernel", "BPF_CORE_READ_USER")  # fmt: skip
+              "BPF_PROBE_READ", "bpf_core_type_id_kernel", "BPF_CORE_READ_USER",
+              "bpf_core_read", "BPF_CORE_READ_BITFIELD")  # fmt: skip
 
 
 @pytest.mark.parametrize("name", CORE_PAGES)
