@@ -75,7 +75,17 @@ def all_kernels() -> list[TargetKernel]:
 def by_slot(
     resolved: tuple[core.ResolvedRelocation, ...],
 ) -> dict[tuple[str, int], core.ResolvedRelocation]:
-    return {(r.relocation.program, r.relocation.insn): r for r in resolved}
+    """Our relocations by the slots libbpf may patch: an ``ld_imm64``'s second slot too,
+    which libbpf poisons with the first (``bpf_core_patch_insn()``: "poison second part of
+    ldimm64 to avoid confusing error from verifier about truncated insn")."""
+    from kptrdoc.objects.model import Operand
+
+    slots: dict[tuple[str, int], core.ResolvedRelocation] = {}
+    for r in resolved:
+        slots[(r.relocation.program, r.relocation.insn)] = r
+        if r.relocation.operand is Operand.IMM64:
+            slots.setdefault((r.relocation.program, r.relocation.insn + 1), r)
+    return slots
 
 
 def find(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,12 +28,25 @@ def bpffs(tmp_path):
         subprocess.run(["umount", str(root)], check=True)
 
 
+@contextmanager
+def _loaded_or_refused(path, bpffs, fixture):
+    """libbpf's load; an arena that the host refuses with EPERM, as root, is that host's
+    policy (some builds refuse arena maps), not a mismatch: the test cannot run there."""
+    try:
+        with loaded(path, pin_root=bpffs) as live:
+            yield live
+    except PermissionError as exc:
+        if fixture != "arena" or os.geteuid() != 0:
+            raise
+        pytest.xfail(f"this host refuses arena maps to root: {exc}")
+
+
 @pytest.mark.parametrize("fixture", ["maps", "arena"])
 def test_maps_match_libbpf(compiled, kernel, bpffs, fixture):
     path = compiled(fixture)
     obj = load_object(path)
     numbers = {v: k for k, v in map_type_names().items()}
-    with loaded(path, pin_root=bpffs) as live:
+    with _loaded_or_refused(path, bpffs, fixture) as live:
         created = live.maps()
         pins = sorted(p.name for p in bpffs.iterdir() if not p.name.endswith(".debug"))
         ours = {m.name: m for m in obj.maps}
