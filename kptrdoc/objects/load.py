@@ -70,7 +70,7 @@ def _load(path: Path, strict: bool) -> BpfObject:
         data_sections = global_sections(spec, elf)
         externs, extern_sections = collect_externs(spec, elf)
         lines = line_info(ext)
-        listing = Listing(elf, spec, ext, externs, _helper_names())
+        listing = Listing(elf, spec, ext, externs, helper_names())
         programs = collect_programs(spec, elf, lines, listing)
         subprograms = collect_programs(spec, elf, lines, listing, text=True)
     except BTFError as exc:
@@ -96,7 +96,7 @@ def _load(path: Path, strict: bool) -> BpfObject:
 
 
 @functools.cache
-def _helper_names() -> Mapping[int, str] | None:
+def helper_names() -> Mapping[int, str] | None:
     """BPF helper names by id, from the pinned libbpf's ``bpf_helper_defs.h``; ``None``
     without it (calls then print as ``call #N``)."""
     from kptrdoc.insn import pinned_helper_names

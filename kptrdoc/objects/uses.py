@@ -31,6 +31,7 @@ from enum import StrEnum
 
 from kptrdoc.btf.types import Func, FuncLinkage, FuncProto
 from kptrdoc.insn import CallKind, Kind
+from kptrdoc.objects.load import helper_names as pinned_helper_names
 from kptrdoc.objects.model import BpfObject, MapDef, Program
 from kptrdoc.objects.special import POINTER_KINDS
 
@@ -113,7 +114,7 @@ def kernel_uses(
     chosen = tuple(counted_programs(obj) if programs is None else programs)
     if not chosen:
         return {}
-    names = helper_names if helper_names is not None else _helper_names()
+    names = helper_names if helper_names is not None else (pinned_helper_names() or {})
     subprograms = {p.name: p for p in obj.subprograms}
     kfuncs = {e.name: e.weak for e in obj.externs if e.kind == "kfunc"}
     typed_ksyms = {e.name for e in obj.externs if e.kind == "ksym" and _typed(obj, e.type_id)}
@@ -151,16 +152,6 @@ def kernel_uses(
         for name in everyone:
             add(GLOBAL_DATA, name)
     return {use: tuple(users) for use, users in sorted(out.items())}
-
-
-def _helper_names() -> Mapping[int, str]:
-    from kptrdoc.errors import KptrdocError
-    from kptrdoc.insn import pinned_helper_names
-
-    try:
-        return pinned_helper_names()
-    except KptrdocError:
-        return {}
 
 
 def _typed(obj: BpfObject, type_id: int) -> bool:
