@@ -226,6 +226,10 @@ def test_matrix_not_run(env: Environment) -> None:
     page.matrix = KernelMatrix("the kernel matrix has not run for these samples ('make matrix')")
     out = render(env, page, ["kernels"])
     assert "has not run" in out and "<table>" not in out
+    # the cited floor does not depend on a measurement: it shows without one
+    page.matrix.derived = _derived()
+    out = render(env, page, ["kernels"])
+    assert "<strong>Needs Linux ≥ 6.4</strong>" in out and "has not run" in out
 
 
 def test_example_says_it_ran(env: Environment) -> None:
