@@ -44,7 +44,8 @@ def _stable(html: str) -> str:
     html = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "DATE", html)
     html = re.sub(r"map=[0-9a-f]{8}\.", "map=OBJECT.", html)  # libbpf names maps by file
     html = re.sub(r"verification time \d+ usec", "verification time", html)
-    html = re.sub(r"run count \d+ → \d+", "run count", html)  # other forks count too
+    # other forks count too; the search index escapes the arrow as \u2192
+    html = re.sub(r"run count \d+ (?:→|\\u2192) \d+", "run count", html)
     return re.sub(r"0xffff[0-9a-f]{12}", "ADDRESS", html)
 
 
