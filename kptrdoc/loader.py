@@ -990,15 +990,15 @@ class _TestRun(_Trigger):
 
 
 UPROBE_FUNCTION = "kptrdoc_uprobe_target"
-UPROBE_ARGS = (1001, 2002, 3003)
+UPROBE_ARGS = (1001, 2002, 3003, 4004, 5005, 6006)
 UPROBE_SOURCE = f"""\
 /* kptrdoc's uprobe target: waits for a byte on stdin, then makes one call. */
 #include <unistd.h>
 
-__attribute__((noinline)) long {UPROBE_FUNCTION}(long a, long b, long c)
+__attribute__((noinline)) long {UPROBE_FUNCTION}(long a, long b, long c, long d, long e, long f)
 {{
 	__asm__ __volatile__("" : : : "memory");
-	return a + b + c;
+	return a + b + c + d + e + f;
 }}
 
 int main(void)
@@ -1070,11 +1070,12 @@ def uprobe_target() -> Path:
 
 
 class _Uprobe(_Trigger):
-    """A process of :func:`uprobe_target` calls ``kptrdoc_uprobe_target(1001, 2002, 3003)``
-    (which returns 6006); the program is attached to that function in that process only
+    """A process of :func:`uprobe_target` calls ``kptrdoc_uprobe_target(1001, 2002, 3003,
+    4004, 5005, 6006)`` (six arguments: all in registers on x86-64 and arm64; it returns
+    their sum, 21021); the program is attached to that function in that process only
     (a ``uretprobe`` section: at its return)."""
 
-    before = (*_Trigger.before, "arg0", "arg1", "arg2")
+    before = (*_Trigger.before, "arg0", "arg1", "arg2", "arg3", "arg4", "arg5")
     after = ("retval",)
 
     def __init__(self) -> None:

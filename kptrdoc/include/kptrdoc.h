@@ -114,12 +114,12 @@
  *               the run retval.
  *   "uprobe"    a small program (built with the system's C compiler on
  *               first use, into kptrdoc's cache) calls
- *               long kptrdoc_uprobe_target(long a, long b, long c) once,
- *               as kptrdoc_uprobe_target(1001, 2002, 3003), which returns
- *               6006. SEC("uprobe") is attached at the function's entry,
- *               SEC("uretprobe") at its return, in that process only.
- *               Records pid tgid (of that process) ppid arg0 arg1 arg2;
- *               after the call retval.
+ *               long kptrdoc_uprobe_target(long a, ..., long f) once, as
+ *               kptrdoc_uprobe_target(1001, 2002, 3003, 4004, 5005, 6006),
+ *               which returns their sum, 21021. SEC("uprobe") is attached
+ *               at the function's entry, SEC("uretprobe") at its return, in
+ *               that process only. Records pid tgid (of that process) ppid
+ *               arg0 .. arg5; after the call retval.
  *
  * Hooks on system-wide events (task creation, every system call) also run
  * for the rest of the machine: give the program the tgid with __run_set

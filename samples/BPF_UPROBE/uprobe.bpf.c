@@ -4,8 +4,9 @@
  * its entry, and its return value at its return, by name and type. The
  * wrapper the compiler emits reads each one from the register the calling
  * convention puts it in (PT_REGS_PARMn, PT_REGS_RC). The trigger runs a
- * small program that calls kptrdoc_uprobe_target(1001, 2002, 3003), which
- * returns 6006; user space checks what the programs saw.
+ * small program that calls kptrdoc_uprobe_target(1001, 2002, 3003, 4004,
+ * 5005, 6006), which returns their sum, 21021; user space checks what the
+ * first three and the return value the programs saw.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
