@@ -85,7 +85,7 @@ def inputs(src: Path, variant: Variant = DEFAULT) -> Inputs:
         libbpf=toolchain.libbpf().include_dir,
         vmlinux=toolchain.vmlinux_h(src.parent).parent,
         kptrdoc=toolchain.kptrdoc_include_dir(),
-        uapi=toolchain.uapi_headers() if variant.arch else None,
+        uapi=toolchain.uapi_headers() if variant.foreign else None,
     )
 
 
@@ -95,13 +95,19 @@ def compile_flags(src: Path, variant: Variant = DEFAULT) -> list[str]:
     ``-fms-extensions`` (quietly): 7.x kernels have anonymous members of named struct
     types (the kernel itself is built with it); without it clang drops them
     and the sizes in ``vmlinux.h`` are wrong. ``variant`` sets the target,
-    ``-mcpu`` and ``__TARGET_ARCH_*`` (:mod:`kptrdoc.variants`).
+    ``-mcpu`` and ``__TARGET_ARCH_*`` (:mod:`kptrdoc.variants`); a build for an
+    architecture (``arch=``) includes ``kptrdoc/include/foreign/vmlinux.h``, that
+    architecture's uapi types, where the sample includes ``vmlinux.h``.
     """
     where = inputs(src, variant)
+    # a build for another architecture finds kptrdoc's stand-in vmlinux.h (that
+    # architecture's uapi types) before this machine's
+    foreign = ["-I", str(where.kptrdoc / "foreign")] if variant.foreign else []
     return [
         "-g",
         "-O2",
         *variant.flags(toolchain.target_arch(), where.uapi),
+        *foreign,
         "-Wall",
         "-fms-extensions",
         "-Wno-microsoft-anon-tag",

@@ -19,7 +19,11 @@ object, so this expectation is read from the source, not from BTF.
 - ``target``: ``bpf`` (the host's byte order), ``bpfel`` or ``bpfeb``;
 - ``arch``: the ``__TARGET_ARCH_*`` of ``bpf_tracing.h`` (``x86``, ``arm64``,
   ``s390``, ``riscv``, ``powerpc``, ``loongarch``, ``arm``, ``mips``, ``sparc``,
-  ``arc``), with that architecture's uapi headers.
+  ``arc``), with that architecture's uapi headers; ``#include "vmlinux.h"``
+  then finds kptrdoc's stand-in (``kptrdoc/include/foreign/vmlinux.h``), those
+  uapi types. Such a build is compiled, never loaded (not even for this
+  machine's architecture: the kernel's types are not the uapi ones).
+  ``arch=none`` leaves ``__TARGET_ARCH_*`` out, as a build that forgot it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ UAPI_DIRS = {"x86": "x86", "arm64": "arm64", "s390": "s390", "riscv": "riscv",
              "powerpc": "powerpc", "loongarch": "loongarch", "arm": "arm", "mips": "mips",
              "sparc": "sparc", "arc": "arc"}  # fmt: skip
 """``__TARGET_ARCH_*`` name -> folder under linux-libc-dev's ``/usr/lib/linux/uapi/``."""
+NO_ARCH = "none"
+"""``arch=none``: no ``-D__TARGET_ARCH_*`` at all."""
 
 
 class VariantError(KptrdocError):
@@ -67,21 +73,27 @@ class Variant:
             parts.append(f"arch={self.arch}")
         return ",".join(parts) or "default"
 
+    @property
+    def foreign(self) -> bool:
+        """Built for a named architecture, from its uapi headers."""
+        return self.arch is not None and self.arch != NO_ARCH
+
     def native(self, host_arch: str) -> bool:
-        """Whether the build machine's kernel can load what this variant builds."""
+        """Whether the build machine's kernel loads what this variant builds. A build for a
+        named architecture never is, even this machine's: it takes the kernel's types from
+        that architecture's uapi headers (``kptrdoc/include/foreign/vmlinux.h``), not from
+        the kernel's BTF, and is compiled for its evidence only."""
         order = "bpfeb" if sys.byteorder == "big" else "bpfel"
-        return (
-            self.error is None
-            and self.target in ("bpf", order)
-            and (self.arch is None or self.arch == host_arch)
-        )
+        return self.error is None and self.target in ("bpf", order) and self.arch is None
 
     def flags(self, host_arch: str, uapi: Path | None) -> list[str]:
         """The clang flags this variant adds to (or changes in) the default ones."""
-        out = ["-target", self.target, f"-D__TARGET_ARCH_{self.arch or host_arch}"]
+        out = ["-target", self.target]
+        if self.arch != NO_ARCH:
+            out.append(f"-D__TARGET_ARCH_{self.arch or host_arch}")
         if self.cpu:
             out.append(f"-mcpu={self.cpu}")
-        if self.arch and uapi is not None:
+        if self.foreign and uapi is not None:
             out += ["-I", str(uapi / "usr" / "lib" / "linux" / "uapi" / UAPI_DIRS[self.arch]),
                     "-idirafter", str(uapi / "usr" / "include")]  # fmt: skip
         return out
@@ -128,8 +140,10 @@ def _variant(words: list[str], where: str) -> Variant:
         raise VariantError(f"{where}: cpu={settings['cpu']}: expected one of {', '.join(CPUS)}")
     if settings.get("target", "bpf") not in TARGETS:
         raise VariantError(f"{where}: target={settings['target']}: expected {', '.join(TARGETS)}")
-    if "arch" in settings and settings["arch"] not in ARCHES:
-        raise VariantError(f"{where}: arch={settings['arch']}: expected one of {', '.join(ARCHES)}")
+    if "arch" in settings and settings["arch"] not in (*ARCHES, NO_ARCH):
+        raise VariantError(
+            f"{where}: arch={settings['arch']}: expected one of {', '.join(ARCHES)} or {NO_ARCH}"
+        )
     if "error" in settings and not settings["error"]:
         raise VariantError(f"{where}: error= needs the text clang must print")
     return Variant(settings.get("cpu"), settings.get("target", "bpf"), settings.get("arch"),
