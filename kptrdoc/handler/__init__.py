@@ -32,6 +32,7 @@ from mkdocstrings import BaseHandler, CollectionError, get_logger
 from kptrdoc.errors import KptrdocError
 from kptrdoc.handler.collect import CollectOptions, broken_page, collect_page
 from kptrdoc.handler.model import MacroPage
+from kptrdoc.handler.registers import register_table
 from kptrdoc.handler.sources import log_lines_with
 
 SECTIONS = (
@@ -85,6 +86,7 @@ class BpfHandler(BaseHandler):
         self.env.filters["anchor"] = _anchor
         self.env.filters["text"] = _text
         self.env.filters["kd_log_lines"] = log_lines_with
+        self.env.filters["kd_register_table"] = register_table
 
     def get_templates_dir(self, handler: str | None = None) -> Path:
         return TEMPLATES_DIR

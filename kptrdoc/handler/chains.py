@@ -40,7 +40,8 @@ class EmitPlan:
     """``section(name)`` with a name the user gives (``SEC``): what follows goes into that
     section, and a function there is a program whose type libbpf derives from it."""
     core: bool = False
-    """A CO-RE macro (one of ``bpf_core_read.h``): every CO-RE relocation of the programs
+    """A CO-RE macro (one of ``bpf_core_read.h``, or a ``bpf_tracing.h`` register macro,
+    whose reads are relocated under ``vmlinux.h``): every CO-RE relocation of the programs
     that use it is its evidence, not only those whose line info names the macro's line
     (clang hoists the relocated constants, and their line info then names another)."""
 

@@ -58,6 +58,7 @@ from kptrdoc.handler.model import (
     VerifierRun,
 )
 from kptrdoc.handler.readme import read_readme
+from kptrdoc.handler.registers import register_macro
 from kptrdoc.handler.sources import (
     function_source,
     log_source_line,
@@ -604,7 +605,9 @@ def collect_page(identifier: str, opts: CollectOptions) -> MacroPage:
             if opts.check_since and front.since:
                 headers.check_since(front.macro, front.since, hist, folder / "README.md")
     plan = definition_emits(definition.text) if definition else EmitPlan()
-    if definition is not None and definition.header == "bpf_core_read.h":
+    if definition is not None and (
+        definition.header == "bpf_core_read.h" or register_macro(front.macro) is not None
+    ):
         plan = replace(plan, core=True)
     page.symbol_marks = ["binding WEAK"] * plan.weak + ["visibility HIDDEN"] * plan.hidden
     sources = sorted(folder.glob("*.bpf.c"))

@@ -17,6 +17,11 @@ The kinds:
   gets on every kernel of the matrix record (libbpf, :mod:`kptrdoc.core`);
 - ``instructions``: each program the macro is used in, instruction by
   instruction, the macro's own instructions highlighted;
+- ``registers``: the ``pt_regs`` field each ``PT_REGS_*`` use reads, per
+  architecture build, checked against clang's ``offsetof``
+  (:mod:`kptrdoc.handler.registers`);
+- ``defined``: which of the page's macros each architecture build defines, and
+  as what (``bpf_target_*``; same module);
 - ``compile_errors``: build variants whose point is a compiler error, with
   clang's message.
 """
@@ -391,20 +396,18 @@ class CompileErrors:
         return out
 
 
-REGISTRY: tuple[Provider, ...] = (
-    Chains(),
-    Sections(),
-    CoreValues(),
-    Instructions(),
-    CompileErrors(),
-)
-"""Every provider, in the order the page shows their evidence."""
+def providers() -> tuple[Provider, ...]:
+    """Every provider, in the order the page shows their evidence."""
+    from kptrdoc.handler.registers import Definitions, Registers  # builds on the above
+
+    return (Chains(), Sections(), CoreValues(), Registers(), Definitions(), Instructions(),
+            CompileErrors())  # fmt: skip
 
 
 def collect_evidence(
-    context: SampleContext, providers: Sequence[Provider] = REGISTRY
+    context: SampleContext, chosen: Sequence[Provider] | None = None
 ) -> list[Evidence]:
     out: list[Evidence] = []
-    for provider in providers:
+    for provider in providers() if chosen is None else chosen:
         out += provider.collect(context)
     return out
