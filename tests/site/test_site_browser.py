@@ -141,3 +141,41 @@ def test_core_pages_show_values_per_kernel(browser, site_url: str, built_site: P
         assert page.kd_errors == []
     finally:
         page.close()
+
+
+REGISTER_PAGES = ("PT_REGS_PARM1", "PT_REGS_PARM1_SYSCALL", "PT_REGS_RC", "__PT_REGS_CAST")
+
+
+@pytest.mark.parametrize("name", REGISTER_PAGES)
+def test_register_pages_show_every_architecture(browser, site_url: str, built_site: Path,
+                                                name: str) -> None:  # fmt: skip
+    """Each register page renders its table: a column per architecture of bpf_tracing.h and
+    this machine's build, every read confirmed by offsetof, no console errors."""
+    from kptrdoc.variants import ARCHES
+
+    page = open_page(browser, f"{site_url}/macros/{name}/")
+    try:
+        table = page.locator(".kd-registers table").first
+        table.wait_for(state="visible", timeout=15_000)
+        headers = table.locator("thead tr").first.locator("th").all_inner_texts()
+        assert set(ARCHES) <= set(headers) and any("(example)" in h for h in headers), headers
+        assert table.locator("td[data-offset]").count() >= 10
+        assert (
+            table.locator("td[data-offset] .kd-ok").count()
+            == table.locator("td[data-offset]").count()
+        )
+        assert page.kd_errors == []
+    finally:
+        page.close()
+
+
+def test_target_page_shows_one_target_per_build(browser, site_url: str, built_site: Path) -> None:
+    page = open_page(browser, f"{site_url}/macros/bpf_target_defined/")
+    try:
+        row = page.locator("#defined-bpf_target_arm64")
+        row.wait_for(state="visible", timeout=15_000)
+        assert row.locator("td .kd-ok").count() == 1  # defined by the arm64 build only
+        assert page.get_by_text("Must specify a BPF target arch").count() >= 1
+        assert page.kd_errors == []
+    finally:
+        page.close()

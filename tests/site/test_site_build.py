@@ -121,11 +121,13 @@ def test_coverage_page(built_site) -> None:
     # wave 1: every public macro of bpf_core_read.h has a page or a place on one
     from kptrdoc.headers import public_macros
 
-    core = [m.name for m in public_macros() if m.header == "bpf_core_read.h"]
-    assert len(core) == 32
-    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", markup, re.S)
-               if "<code>bpf_core_read.h</code>" in r and "<a" not in r)  # fmt: skip
-    assert re.findall(r"<td>(\d+)</td>", row) == ["32", "32"]
+    # and wave 2: every one of bpf_tracing.h
+    for header, count in (("bpf_core_read.h", 32), ("bpf_tracing.h", 84)):
+        names = [m.name for m in public_macros() if m.header == header]
+        assert len(names) == count
+        row = next(r for r in re.findall(r"<tr>(.*?)</tr>", markup, re.S)
+                   if f"<code>{header}</code>" in r and "<a" not in r)  # fmt: skip
+        assert re.findall(r"<td>(\d+)</td>", row) == [str(count), str(count)], header
     # the __kptr row counts its programs as libbpf lists them in the compiled samples
     from pathlib import Path
 
