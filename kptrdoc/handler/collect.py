@@ -355,6 +355,7 @@ def _collect_sample(
             msgs=list(resolved.msgs if resolved and resolved.msgs else expect.msgs),
             source=text,
             first_line=first,
+            checks=[spec.describe("__run_check") for spec in expect.checks],
         )
         if opts.load:
             try:

@@ -237,6 +237,14 @@ class ProgramView:
     hl_lines: list[int] = field(default_factory=list)
     """Line numbers relative to ``first_line`` (1 = first line of ``source``)."""
     verifier: VerifierRun | None = None
+    checks: list[str] = field(default_factory=list)
+    """Its ``__run_check`` lines, as written: what user space reads back after a run."""
+
+    @property
+    def mistake(self) -> bool:
+        """A ``__failure`` program, or any program of a ``mistakes*.bpf.c`` sample: one the
+        kernel loads, and which then reads the wrong thing (a ``__run_check`` says what)."""
+        return self.expect == "failure" or self.sample.startswith("mistakes")
 
 
 @dataclass
@@ -359,13 +367,15 @@ class MacroPage:
 
     @property
     def examples(self) -> list[ProgramView]:
-        return [p for s in self.samples for p in s.programs if p.expect == "success"]
+        return [p for s in self.samples for p in s.programs
+                if p.expect == "success" and not p.mistake]  # fmt: skip
 
     @property
     def mistakes(self) -> list[ProgramView]:
-        return [p for s in self.samples for p in s.programs if p.expect == "failure"]
+        return [p for s in self.samples for p in s.programs if p.mistake]
 
     @property
     def example_samples(self) -> list[SampleView]:
-        """Samples holding at least one ``__success`` program."""
-        return [s for s in self.samples if any(p.expect == "success" for p in s.programs)]
+        """Samples holding at least one example (a ``__success`` program, not a mistake)."""
+        return [s for s in self.samples
+                if any(p.expect == "success" and not p.mistake for p in s.programs)]  # fmt: skip

@@ -3,8 +3,10 @@
  * The registers every architecture of bpf_tracing.h names, each read in a
  * program of its own the way the public PT_REGS_* macros read it: the
  * context cast with __PT_REGS_CAST, then the member __PT_<X>_REG names.
- * The first four run on a uprobe of kptrdoc_uprobe_target(1001, 2002,
- * 3003, 4004, ...) and user space checks the values.
+ * All run on a uprobe of kptrdoc_uprobe_target(1001, 2002, 3003, 4004,
+ * 5005, 6006), __PT_RC_REG at its return (21021); user space checks each
+ * value known beforehand: the arguments (on x86-64 a system call's
+ * registers are a function's but for the fourth) and the return value.
  */
 // kptrdoc: build
 // kptrdoc: build arch=x86
@@ -68,7 +70,7 @@ int read_parm4(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe") __run_check("parm2_syscall", "arg1")
 int read_parm2_syscall(struct pt_regs *ctx)
 {
 	parm2_syscall = __PT_REGS_CAST(ctx)->__PT_PARM2_SYSCALL_REG;
@@ -76,7 +78,7 @@ int read_parm2_syscall(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe") __run_check("parm3_syscall", "arg2")
 int read_parm3_syscall(struct pt_regs *ctx)
 {
 	parm3_syscall = __PT_REGS_CAST(ctx)->__PT_PARM3_SYSCALL_REG;
@@ -84,7 +86,7 @@ int read_parm3_syscall(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_parm4_syscall(struct pt_regs *ctx)
 {
 	parm4_syscall = __PT_REGS_CAST(ctx)->__PT_PARM4_SYSCALL_REG;
@@ -92,7 +94,7 @@ int read_parm4_syscall(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe") __run_check("parm5_syscall", "arg4")
 int read_parm5_syscall(struct pt_regs *ctx)
 {
 	parm5_syscall = __PT_REGS_CAST(ctx)->__PT_PARM5_SYSCALL_REG;
@@ -100,15 +102,15 @@ int read_parm5_syscall(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe") __run_check("parm6_syscall", "arg5")
 int read_parm6_syscall(struct pt_regs *ctx)
 {
 	parm6_syscall = __PT_REGS_CAST(ctx)->__PT_PARM6_SYSCALL_REG;
 	return 0;
 }
 
-SEC("uprobe")
-__success
+SEC("uretprobe")
+__success __run("uprobe") __run_check("rc", "retval")
 int read_rc(struct pt_regs *ctx)
 {
 	rc = __PT_REGS_CAST(ctx)->__PT_RC_REG;
@@ -116,7 +118,7 @@ int read_rc(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_sp(struct pt_regs *ctx)
 {
 	sp = __PT_REGS_CAST(ctx)->__PT_SP_REG;
@@ -124,7 +126,7 @@ int read_sp(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_ip(struct pt_regs *ctx)
 {
 	ip = __PT_REGS_CAST(ctx)->__PT_IP_REG;

@@ -21,7 +21,7 @@
 long fp = 0;
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_fp(struct pt_regs *ctx)
 {
 	fp = __PT_REGS_CAST(ctx)->__PT_FP_REG;

@@ -24,7 +24,7 @@
 long parm1_syscall = 0;
 
 SEC("uprobe")
-__success
+__success __run("uprobe") __run_check("parm1_syscall", "arg0")
 int read_parm1_syscall(struct pt_regs *ctx)
 {
 	parm1_syscall = __PT_REGS_CAST(ctx)->__PT_PARM1_SYSCALL_REG;

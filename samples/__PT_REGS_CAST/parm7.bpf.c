@@ -23,7 +23,7 @@ long parm7 = 0;
 long parm8 = 0;
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_parm7(struct pt_regs *ctx)
 {
 	parm7 = __PT_REGS_CAST(ctx)->__PT_PARM7_REG;
@@ -31,7 +31,7 @@ int read_parm7(struct pt_regs *ctx)
 }
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_parm8(struct pt_regs *ctx)
 {
 	parm8 = __PT_REGS_CAST(ctx)->__PT_PARM8_REG;

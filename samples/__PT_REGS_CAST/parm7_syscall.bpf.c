@@ -22,7 +22,7 @@
 long parm7_syscall = 0;
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_parm7_syscall(struct pt_regs *ctx)
 {
 	parm7_syscall = __PT_REGS_CAST(ctx)->__PT_PARM7_SYSCALL_REG;

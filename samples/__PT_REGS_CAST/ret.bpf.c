@@ -22,7 +22,7 @@
 long ret = 0;
 
 SEC("uprobe")
-__success
+__success __run("uprobe")
 int read_ret(struct pt_regs *ctx)
 {
 	ret = __PT_REGS_CAST(ctx)->__PT_RET_REG;

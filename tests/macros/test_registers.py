@@ -80,6 +80,30 @@ def test_every_read_is_what_llvm_objdump_decodes_and_clang_lays_out() -> None:
             assert ("_CORE" in row.macro) == (" = *(" not in cell.text), cell
 
 
+def test_x86_example_reads_the_kernels_pt_regs_as_our_btf_reader_has_it() -> None:
+    """The x86 column of this machine's build: each offset is the member's offset in the
+    running kernel's ``struct pt_regs``, read from /sys/kernel/btf/vmlinux by kptrdoc's
+    BTF reader (and, in the next test, by pahole)."""
+    from kptrdoc.btf.load import load_btf
+    from kptrdoc.btf.types import Struct
+
+    if target_arch() != "x86":
+        pytest.skip("needs an x86-64 machine")
+    (pt_regs,) = load_btf("/sys/kernel/btf/vmlinux").by_name("pt_regs", Struct)
+    assert isinstance(pt_regs, Struct)
+    offsets = {m.name: m.bit_offset // 8 for m in pt_regs.members}
+    for path in (PARAMS, SAMPLES / "PT_REGS_PARM1_SYSCALL" / "syscall.bpf.c",
+                 SAMPLES / "PT_REGS_RC" / "entry.bpf.c"):  # fmt: skip
+        names = tuple(
+            f"PT_REGS_{what}" for what in (*(f"PARM{n}" for n in range(1, 7)), "IP", "SP")
+        ) + tuple(f"PT_REGS_PARM{n}{c}_SYSCALL" for c in ("", "_CORE") for n in range(1, 7))
+        found, _ = _evidence(path, names + tuple(n + "_CORE" for n in names[:8]))
+        example = [r for e in found for r in e.reads if r.arch == "x86 (example)"]
+        assert example, path
+        for read in example:
+            assert read.offset == offsets[read.field], (path.name, read)
+
+
 def test_x86_example_reads_the_kernels_pt_regs_as_pahole_lays_it_out() -> None:
     if target_arch() != "x86" or shutil.which("pahole") is None:
         pytest.skip("needs an x86-64 machine and pahole")
