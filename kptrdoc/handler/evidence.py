@@ -22,6 +22,8 @@ The kinds:
   (:mod:`kptrdoc.handler.registers`);
 - ``defined``: which of the page's macros each architecture build defines, and
   as what (``bpf_target_*``; same module);
+- ``builds``: per line that uses the macro, the instructions of each byte-order
+  or ISA build (``target=bpfeb``, ``cpu=v4``; :mod:`kptrdoc.handler.builds`);
 - ``compile_errors``: build variants whose point is a compiler error, with
   clang's message.
 """
@@ -398,10 +400,11 @@ class CompileErrors:
 
 def providers() -> tuple[Provider, ...]:
     """Every provider, in the order the page shows their evidence."""
-    from kptrdoc.handler.registers import Definitions, Registers  # builds on the above
+    from kptrdoc.handler.builds import Builds  # these build on the classes above
+    from kptrdoc.handler.registers import Definitions, Registers
 
-    return (Chains(), Sections(), CoreValues(), Registers(), Definitions(), Instructions(),
-            CompileErrors())  # fmt: skip
+    return (Chains(), Sections(), CoreValues(), Registers(), Definitions(), Builds(),
+            Instructions(), CompileErrors())  # fmt: skip
 
 
 def collect_evidence(
