@@ -71,6 +71,7 @@ RUN_VALUES: Mapping[str, str] = MappingProxyType({
     **{f"arg{n}": f"argument {n} of the system call or function" for n in range(6)},
     "retval": "the return value of the program (test_run) or of the function (uprobe)",
     "pkt_len": "the length of the packet given to the program, in bytes",
+    "nonce": "a random number drawn for each run: a marker for text the program prints",
 })  # fmt: skip
 """The names a ``__run_check``/``__run_set`` VALUE may take (besides an integer literal)."""
 
@@ -152,6 +153,9 @@ class Expectation:
     """Each ``__run_check``: a global user space reads back after the run."""
     inputs: tuple[ValueSpec, ...] = ()
     """Each ``__run_set``: a global user space writes before the event."""
+    printed: tuple[str, ...] = ()
+    """Each ``__run_printed``: text the run must leave in the kernel's trace buffer, with
+    ``{name}`` standing for a run value (``{nonce}``)."""
 
     def problem(self, variables: Mapping[str, Variable] | None = None) -> str:
         """Why these annotations cannot be checked, or "" when they can.
@@ -185,7 +189,24 @@ class Expectation:
 
         if self.run is not None and self.run not in run_triggers():
             return f"__run({self.run!r}): unknown trigger (known: {', '.join(run_triggers())})"
-        return self._values_problem(variables)
+        return self._printed_problem() or self._values_problem(variables)
+
+    def _printed_problem(self) -> str:
+        from kptrdoc.loader import trigger_values
+
+        for text in self.printed:
+            said = f'__run_printed("{text}")'
+            if not text:
+                return f"{said}: needs the text the program prints"
+            if self.run is None:
+                return f"{said} needs __run(...)"
+            before, after = trigger_values(self.run)
+            for name in PLACEHOLDER_RE.findall(text):
+                if name not in RUN_VALUES:
+                    return f"{said}: unknown value {{{name}}} (known: {', '.join(RUN_VALUES)})"
+                if name not in before + after:
+                    return f"{said}: __run({self.run!r}) does not record {name!r}"
+        return ""
 
     def _values_problem(self, variables: Mapping[str, Variable] | None) -> str:
         from kptrdoc.loader import trigger_values
@@ -251,6 +272,7 @@ class Expectation:
             ranged=bool(self.failure_ranges),
             checks=() if failure else self.checks,
             inputs=() if failure else self.inputs,
+            printed=() if failure else self.printed,
         )
 
     def describe(self, version: tuple[int, ...]) -> str:
@@ -280,6 +302,7 @@ class Resolved:
     """Whether it came from ``__failure_on`` (a kernel outside the range must load it)."""
     checks: tuple[ValueSpec, ...] = ()
     inputs: tuple[ValueSpec, ...] = ()
+    printed: tuple[str, ...] = ()
 
     def describe(self) -> str:
         if self.verdict == "success":
@@ -290,6 +313,8 @@ class Resolved:
                 text += f", {spec.describe('__run_set')}"
             for spec in self.checks:
                 text += f", {spec.describe('__run_check')} (user space reads it back)"
+            for printed in self.printed:
+                text += f', __run_printed("{printed}") (in the trace buffer)'
             return text
         msgs = "".join(f' __msg("{m}")' for m in self.msgs)
         return f"__failure{msgs} (the verifier rejects it" + (
@@ -495,6 +520,41 @@ def wrong_values(checks: Iterable[object]) -> str:
     return "; ".join(items)
 
 
+PLACEHOLDER_RE = re.compile(r"\{(\w+)\}")
+"""``{name}`` in a ``__run_printed`` text: a run value."""
+
+
+def printed_text(template: str, values: Mapping[str, int]) -> str | None:
+    """A ``__run_printed`` text with its ``{name}`` placeholders filled in from the run's
+    values; ``None`` when the run did not record one of them."""
+    missing = [n for n in PLACEHOLDER_RE.findall(template) if n not in values]
+    if missing:
+        return None
+    return PLACEHOLDER_RE.sub(lambda m: str(values[m.group(1)]), template)
+
+
+def wrong_printed(printed: Iterable[object]) -> str:
+    """The ``__run_printed`` texts a run did not leave in the trace buffer, ``; ``-separated,
+    or "". ``printed`` are the loader's ``run.printed`` (:class:`kptrdoc.loader.PrintedCheck`
+    values or their JSON)."""
+    items = []
+    for item in printed:
+        get = item.get if isinstance(item, dict) else lambda k, _i=item: getattr(_i, k, None)
+        if get("found"):
+            continue
+        said = f'__run_printed("{get("template")}")'
+        items.append(f"{said}: {get('error') or 'not in the trace buffer'}")
+    return "; ".join(items)
+
+
+def run_wrong(run: object) -> str:
+    """Everything a run got wrong: its ``__run_check`` values and its ``__run_printed``
+    texts (a :class:`kptrdoc.loader.RunResult` or its JSON)."""
+    get = run.get if isinstance(run, dict) else lambda k, _r=run: getattr(_r, k, None)
+    parts = [wrong_values(get("checks") or []), wrong_printed(get("printed") or [])]
+    return "; ".join(p for p in parts if p)
+
+
 def parse_tags(tags: list[str]) -> Expectation:
     success = failure = False
     msgs: list[str] = []
@@ -504,6 +564,7 @@ def parse_tags(tags: list[str]) -> Expectation:
     kernel_msgs: list[tuple[str, str]] = []
     failure_ranges: list[str] = []
     values: dict[str, list[ValueSpec]] = {"run_check": [], "run_set": []}
+    printed: list[str] = []
     for tag in tags:
         if not tag.startswith(TAG_PREFIX):
             continue
@@ -527,9 +588,12 @@ def parse_tags(tags: list[str]) -> Expectation:
         elif key in values and sep:
             variable, _, wanted = value.partition("=")
             values[key].append(ValueSpec(variable, wanted))
+        elif key == "run_printed" and sep:
+            printed.append(value)
         else:
             unknown.append(body)
     return Expectation(success, failure, tuple(msgs), description,
                        runs[0] if runs else None, tuple(unknown), tuple(runs),
                        tuple(kernel_msgs), tuple(failure_ranges),
-                       tuple(values["run_check"]), tuple(values["run_set"]))  # fmt: skip
+                       tuple(values["run_check"]), tuple(values["run_set"]),
+                       tuple(printed))  # fmt: skip

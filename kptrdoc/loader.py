@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,14 @@ from pathlib import Path
 from types import MappingProxyType
 
 from kptrdoc.errors import KptrdocError
-from kptrdoc.expectations import RUN_VALUES, ValueSpec, literal_value, parse_tags, wrong_values
+from kptrdoc.expectations import (
+    RUN_VALUES,
+    ValueSpec,
+    literal_value,
+    parse_tags,
+    printed_text,
+    run_wrong,
+)
 
 LOADED = "loaded"
 REJECTED = "rejected"
@@ -95,6 +103,8 @@ class RunValues:
     args: tuple[int, ...] = ()
     retval: int | None = None
     pkt_len: int | None = None
+    nonce: int = field(default_factory=lambda: secrets.randbelow(1 << 30) + 1)
+    """Drawn for each run: a marker the program can print (``__run_printed``)."""
 
     def get(self, name: str) -> int | None:
         """The value of ``name`` (``arg0``.. included), or ``None``."""
@@ -134,6 +144,20 @@ class ValueCheck:
 
 
 @dataclass
+class PrintedCheck:
+    """One ``__run_printed``: text the run must leave in the kernel's trace buffer."""
+
+    template: str
+    """As annotated, with ``{name}`` placeholders."""
+    text: str
+    """With the run's values filled in ("" when one was not recorded)."""
+    found: bool
+    line: str = ""
+    """The trace buffer's line that holds it."""
+    error: str = ""
+
+
+@dataclass
 class ValueInput:
     """One ``__run_set``: the value written into a global before the event."""
 
@@ -158,6 +182,7 @@ class RunResult:
     """What the trigger recorded (:meth:`RunValues.known`)."""
     inputs: list[ValueInput] = field(default_factory=list)
     checks: list[ValueCheck] = field(default_factory=list)
+    printed: list[PrintedCheck] = field(default_factory=list)
 
     @property
     def ran(self) -> bool:
@@ -165,9 +190,9 @@ class RunResult:
 
     @property
     def wrong(self) -> str:
-        """What the ``__run_check`` read wrongly, or "" (see
-        :func:`kptrdoc.expectations.wrong_values`)."""
-        return wrong_values(self.checks)
+        """What the ``__run_check`` read wrongly and the ``__run_printed`` text missing, or
+        "" (see :func:`kptrdoc.expectations.run_wrong`)."""
+        return run_wrong(self)
 
 
 @dataclass
@@ -840,7 +865,7 @@ class _Trigger:
     program itself), ``fire`` causes the event and adds what it learnt; ``cleanup``
     always runs."""
 
-    before: tuple[str, ...] = ("pid", "tgid", "ppid")
+    before: tuple[str, ...] = ("pid", "tgid", "ppid", "nonce")
     after: tuple[str, ...] = ()
 
     def prepare(self, prog: int) -> RunValues:
@@ -1211,6 +1236,8 @@ def _run(obj: int, prog: int, trigger: str, program: str) -> RunResult:
             result.run_cnt_after = counter.read()
         result.values = values.known()
         result.checks = [_check_value(obj, btf, spec, values) for spec in expect.checks]
+        if expect.printed:
+            result.printed = _check_printed(expect.printed, result.values)
     except _RunError as exc:
         result.error = str(exc)
     except OSError as exc:
@@ -1223,6 +1250,45 @@ def _run(obj: int, prog: int, trigger: str, program: str) -> RunResult:
             counter.close()
         os.close(stats_fd)
     return result
+
+
+TRACE_BUFFERS = (Path("/sys/kernel/tracing/trace"), Path("/sys/kernel/debug/tracing/trace"))
+"""Where the kernel's trace buffer is read (tracefs, or through debugfs)."""
+
+
+def _trace_buffer() -> Path:
+    """The trace buffer file, mounting tracefs at /sys/kernel/tracing if nothing is
+    mounted (a matrix guest boots without it)."""
+    for path in TRACE_BUFFERS:
+        if path.exists():
+            return path
+    libc = ctypes.CDLL(None, use_errno=True)
+    target = TRACE_BUFFERS[0].parent
+    if libc.mount(b"tracefs", str(target).encode(), b"tracefs", 0, None) != 0:
+        errno = ctypes.get_errno()
+        raise _RunError(f"no trace buffer: mounting tracefs on {target}: {os.strerror(errno)}")
+    return TRACE_BUFFERS[0]
+
+
+def _check_printed(templates: tuple[str, ...], values: dict[str, int]) -> list[PrintedCheck]:
+    """Look for each ``__run_printed`` text in the trace buffer, read as it is (not the
+    consuming trace_pipe: parallel tests read the same buffer; each finds its own lines by
+    the run's values, such as its nonce)."""
+    out = []
+    try:
+        lines = _trace_buffer().read_text(errors="replace").splitlines()
+        problem = ""
+    except (OSError, _RunError) as exc:
+        lines, problem = [], str(exc)
+    for template in templates:
+        text = printed_text(template, values)
+        if text is None:
+            out.append(PrintedCheck(template, "", False, error="a value it names was not recorded"))
+            continue
+        line = next((ln for ln in lines if text in ln), "")
+        error = problem or ("" if line else f"{text!r} is not in the trace buffer")
+        out.append(PrintedCheck(template, text, bool(line), line.strip(), error))
+    return out
 
 
 # --------------------------------------------------------------------------

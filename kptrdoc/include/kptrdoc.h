@@ -17,8 +17,9 @@
  *
  * Every program needs exactly one of __success, __failure or __failure_on(...);
  * a program with none is reported as an error, never as a silent pass.
- * With __success, __run(...) also runs it, __run_set(...) gives it values
- * and __run_check(...) says what user space must read back afterwards.
+ * With __success, __run(...) also runs it, __run_set(...) gives it values,
+ * __run_check(...) says what user space must read back afterwards and
+ * __run_printed(...) what it must find in the kernel's trace buffer.
  */
 #ifndef __KPTRDOC_H__
 #define __KPTRDOC_H__
@@ -156,6 +157,8 @@
  *   retval     the program's return value (test_run, as a signed 32-bit
  *              int) or the function's (uprobe)
  *   pkt_len    the length of the packet test_run gave the program
+ *   nonce      a random number drawn for each run (every trigger): a
+ *              marker for text the program prints (__run_printed)
  *
  *     int closed_fd;
  *
@@ -191,5 +194,24 @@
  * Tag: "kptrdoc:run_set=global=value".
  */
 #define __run_set(global, value) __kptrdoc_tag("run_set=" global "=" value)
+
+/*
+ * __run_printed("text") - with __run: after the event, the kernel's trace
+ * buffer (what bpf_printk() writes, /sys/kernel/tracing/trace) must hold a
+ * line containing "text", in which {name} stands for a value the trigger
+ * records (the names above). Repeatable. The buffer is read, not consumed
+ * (tests running in parallel read the same one): give the program the
+ * run's nonce with __run_set and print it, so that it finds its own line.
+ *
+ *     int nonce;
+ *
+ *     SEC("syscall")
+ *     __success __run("test_run") __run_set("nonce", "nonce")
+ *     __run_printed("kptrdoc {nonce}: 42")
+ *     int say(void *ctx) { bpf_printk("kptrdoc %d: %d", nonce, 42); return 0; }
+ *
+ * Tag: "kptrdoc:run_printed=text".
+ */
+#define __run_printed(text) __kptrdoc_tag("run_printed=" text)
 
 #endif /* __KPTRDOC_H__ */

@@ -24,7 +24,7 @@ from kptrdoc.expectations import (
     Status,
     check,
     outcome,
-    wrong_values,
+    run_wrong,
 )
 from kptrdoc.matrix import results as res
 from kptrdoc.matrix.kernels import Kernel
@@ -47,9 +47,10 @@ def cell_outcome(cell: res.Cell) -> Outcome:
 
 
 def cell_wrong(cell: res.Cell) -> str:
-    """What the run's ``__run_check`` read wrongly, or ""."""
+    """What the run's ``__run_check`` read wrongly and the ``__run_printed`` text it did not
+    leave, or ""."""
     run = cell.result.get("run")
-    return wrong_values(run.get("checks") or []) if isinstance(run, dict) else ""
+    return run_wrong(run) if isinstance(run, dict) else ""
 
 
 @dataclass(frozen=True)

@@ -230,3 +230,60 @@ def test_the_matrix_guest_runs_the_checks_with_the_standard_library_only(
     wrong = wrong_values(results["fork_wrong"]["run"]["checks"])
     assert wrong.startswith('__run_check("parent_tgid", "child_pid"): user space read parent_tgid')
     assert results["fork_parent"]["run"] is None  # not asked to run
+
+
+PRINTS = """\
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "kptrdoc.h"
+
+int nonce = 0;
+
+SEC("syscall")
+__success __run("test_run") __run_set("nonce", "nonce")
+__run_printed("kptrdoc-test {nonce} said 7")
+int says_seven(void *ctx)
+{
+	bpf_printk("kptrdoc-test %d said %d", nonce, 7);
+	return 0;
+}
+
+SEC("syscall")
+__success __run("test_run") __run_set("nonce", "nonce")
+__run_printed("kptrdoc-test {nonce} said 8")
+int says_seven_not_eight(void *ctx)
+{
+	bpf_printk("kptrdoc-test %d said %d", nonce, 7);
+	return 0;
+}
+"""
+
+
+def test_printed_text_is_found_by_its_nonce_and_a_wrong_one_fails(
+    kernel: None, tmp_path: Path
+) -> None:
+    """``__run_printed``: the trace buffer holds the line with this run's nonce; a text the
+    program did not print is a wrong value, with the text it looked for."""
+    obj = compile_sample(write_sample(tmp_path, "prints.bpf.c", PRINTS)).path
+    result, got, checked = _judge(obj, "says_seven")
+    assert (got, checked.status) == (Outcome.RAN, Status.AS_EXPECTED), result.run
+    assert result.run is not None
+    (printed,) = result.run.printed
+    nonce = result.run.values["nonce"]
+    assert printed.found and printed.text == f"kptrdoc-test {nonce} said 7"
+    assert "bpf_trace_printk" in printed.line  # the trace buffer's own line
+    result, got, _ = _judge(obj, "says_seven_not_eight")
+    assert got == Outcome.RAN_WRONG
+    assert result.run is not None and "said 8' is not in the trace buffer" in result.run.wrong
+    assert result.run.values["nonce"] != nonce  # a new one for each run
+
+
+def test_printed_placeholders_must_be_run_values() -> None:
+    from kptrdoc.expectations import parse_tags, printed_text
+
+    bad = parse_tags(["kptrdoc:success", "kptrdoc:run=test_run", "kptrdoc:run_printed={fd} x"])
+    assert "does not record 'fd'" in bad.problem()
+    unknown = parse_tags(["kptrdoc:success", "kptrdoc:run=fork", "kptrdoc:run_printed={x}"])
+    assert "unknown value {x}" in unknown.problem()
+    assert printed_text("a {nonce} b {pid}", {"nonce": 5, "pid": 9}) == "a 5 b 9"
+    assert printed_text("{child_pid}", {"pid": 9}) is None
