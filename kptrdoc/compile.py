@@ -119,6 +119,7 @@ def compile_flags(src: Path, variant: Variant = DEFAULT) -> list[str]:
         str(where.kptrdoc),
         "-I",
         str(where.sample_dir),
+        *toolchain.multiarch_includes(),
     ]
 
 

@@ -30,7 +30,6 @@ import functools
 import hashlib
 import json
 import os
-import platform
 import re
 import subprocess
 import tempfile
@@ -924,13 +923,10 @@ def _translation_unit(headers: Sequence[str], vmlinux: bool) -> str:
 
 
 def _fallback_includes() -> list[str]:
-    """``-idirafter /usr/include/<multiarch>``: where ``<asm/errno.h>`` (for
-    ``usdt.bpf.h``'s ``<linux/errno.h>``) is on this machine. Searched after
-    everything the build's flags name, so an architecture's uapi ``-I`` wins."""
-    for folder in sorted(Path("/usr/include").glob(f"{platform.machine()}-linux-*")):
-        if (folder / "asm" / "errno.h").exists():
-            return ["-idirafter", str(folder)]
-    return []
+    """:func:`kptrdoc.toolchain.multiarch_includes` (a seam for tests)."""
+    from kptrdoc import toolchain
+
+    return toolchain.multiarch_includes()
 
 
 def preprocess_headers(flags: Sequence[str], *, vmlinux: bool = True) -> PreprocessedHeaders:

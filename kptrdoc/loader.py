@@ -262,8 +262,11 @@ class _Libbpf:
             "bpf_program__set_log_buf": (i, [vp, vp, ctypes.c_size_t]),
             "bpf_program__fd": (i, [vp]),
             "bpf_program__attach": (vp, [vp]),
+            "bpf_link__fd": (i, [vp]),
+            "bpf_iter_create": (i, [i]),
             "bpf_program__type": (i, [vp]),
             "bpf_program__attach_uprobe_opts": (vp, [vp, i, cp, ctypes.c_size_t, vp]),
+            "bpf_program__attach_usdt": (vp, [vp, i, cp, cp, cp, vp]),
             "bpf_prog_test_run_opts": (i, [i, vp]),
             "bpf_object__btf": (vp, [vp]),
             "btf__type_cnt": (u32, [vp]),
@@ -867,6 +870,8 @@ class _Trigger:
 
     before: tuple[str, ...] = ("pid", "tgid", "ppid", "nonce")
     after: tuple[str, ...] = ()
+    output: str = ""
+    """Text the event produced besides the trace buffer (an iterator's output)."""
 
     def prepare(self, prog: int) -> RunValues:
         return _here()
@@ -1051,44 +1056,51 @@ class _UprobeOpts(ctypes.Structure):
 
 
 def uprobe_target() -> Path:
-    """The uprobe trigger's program, built with the system's C compiler on first use
-    into kptrdoc's cache (a temporary directory where the cache is read-only, as in a
-    matrix guest, removed at exit)."""
+    """The uprobe trigger's program (:data:`UPROBE_SOURCE`): see :func:`_target_program`."""
+    return _target_program("uprobe", UPROBE_FUNCTION, UPROBE_SOURCE, [])
+
+
+def _cache_root() -> Path:
+    env = os.environ.get("KPTRDOC_CACHE")
+    if env:
+        return Path(env)
+    from kptrdoc import toolchain
+
+    return toolchain.cache_dir()
+
+
+def _target_program(trigger: str, name: str, source: str, flags: list[str]) -> Path:
+    """A trigger's small C program, built with the system's C compiler on first use into
+    kptrdoc's cache (a temporary directory where the cache is read-only, as in a matrix
+    guest, removed at exit)."""
     compiler = shutil.which("gcc") or shutil.which("cc")
     if compiler is None:
-        raise _RunError("uprobe: no C compiler (gcc or cc) to build the target program")
-    key = sha256(f"{compiler}\0{UPROBE_SOURCE}".encode()).hexdigest()[:16]
+        raise _RunError(f"{trigger}: no C compiler (gcc or cc) to build the target program")
+    key = sha256("\0".join([compiler, source, *flags]).encode()).hexdigest()[:16]
     try:
-        env = os.environ.get("KPTRDOC_CACHE")
-        if env:
-            cache = Path(env)
-        else:
-            from kptrdoc import toolchain
-
-            cache = toolchain.cache_dir()
-        folder = cache / "uprobe" / key
-        binary = folder / UPROBE_FUNCTION
+        folder = _cache_root() / trigger / key
+        binary = folder / name
         if os.access(binary, os.X_OK):
             return binary
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK):
             raise OSError(errno_mod.EROFS, "read-only", str(folder))
     except OSError:
-        folder = Path(tempfile.mkdtemp(prefix="kptrdoc-uprobe-"))
+        folder = Path(tempfile.mkdtemp(prefix=f"kptrdoc-{trigger}-"))
         atexit.register(shutil.rmtree, folder, True)
-        binary = folder / UPROBE_FUNCTION
+        binary = folder / name
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=folder))
     try:
-        (work / "target.c").write_text(UPROBE_SOURCE)
-        cmd = [compiler, "-O0", "-g0", "-o", str(work / UPROBE_FUNCTION), str(work / "target.c")]
+        (work / "target.c").write_text(source)
+        cmd = [compiler, "-O0", "-g0", *flags, "-o", str(work / name), str(work / "target.c")]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300)
         except subprocess.TimeoutExpired:
-            raise _RunError(f"uprobe: {compiler} took over 300 s to build the target") from None
+            raise _RunError(f"{trigger}: {compiler} took over 300 s to build the target") from None
         if proc.returncode != 0:
             said = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-            raise _RunError(f"uprobe: cannot build the target program: {said}")
-        (work / UPROBE_FUNCTION).replace(binary)  # atomic: parallel builders agree
+            raise _RunError(f"{trigger}: cannot build the target program: {said}")
+        (work / name).replace(binary)  # atomic: parallel builders agree
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return binary
@@ -1102,6 +1114,7 @@ class _Uprobe(_Trigger):
 
     before = (*_Trigger.before, "arg0", "arg1", "arg2", "arg3", "arg4", "arg5")
     after = ("retval",)
+    label = "uprobe"
 
     def __init__(self) -> None:
         self.child: subprocess.Popen[bytes] | None = None
@@ -1134,15 +1147,15 @@ class _Uprobe(_Trigger):
     def fire(self, prog: int, values: RunValues) -> RunValues:
         child = self.child
         if child is None or child.stdin is None:
-            raise _RunError("uprobe: the target program is not running")
+            raise _RunError(f"{self.label}: the target program is not running")
         try:
             child.stdin.write(b"x")
             child.stdin.close()
             rc = child.wait(timeout=30)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise _RunError(f"uprobe: the target program did not finish: {exc}") from None
+            raise _RunError(f"{self.label}: the target program did not finish: {exc}") from None
         if rc != 0:
-            raise _RunError(f"uprobe: the target program exited with {rc}")
+            raise _RunError(f"{self.label}: the target program exited with {rc}")
         return replace(values, retval=sum(UPROBE_ARGS))
 
     def cleanup(self) -> None:
@@ -1155,12 +1168,119 @@ class _Uprobe(_Trigger):
                 child.stdin.close()
 
 
+USDT_PROVIDER, USDT_NAME = "kptrdoc", "args"
+USDT_ARGS = (1001, -2002, 3003)
+USDT_SOURCE = f"""\
+/* kptrdoc's usdt target: waits for a byte on stdin, then passes one USDT probe. */
+#include <sys/sdt.h>
+#include <unistd.h>
+
+int main(void)
+{{
+	volatile long a = {USDT_ARGS[0]}, b = {USDT_ARGS[1]}, c = {USDT_ARGS[2]};
+	char go;
+
+	if (read(0, &go, 1) != 1)
+		return 2;
+	DTRACE_PROBE3({USDT_PROVIDER}, {USDT_NAME}, a, b, c);
+	return 0;
+}}
+"""
+
+
+def usdt_target() -> Path:
+    """The usdt trigger's program (:data:`USDT_SOURCE`), built against systemtap's
+    ``sys/sdt.h`` from kptrdoc's cache (fetched there by ``make setup``; a matrix guest
+    only finds it)."""
+    from kptrdoc import toolchain
+    from kptrdoc.errors import KptrdocError
+
+    try:
+        include = toolchain.sdt_include_dir(fetch=os.access(_cache_root(), os.W_OK))
+    except KptrdocError as exc:
+        raise _RunError(f"usdt: {exc}") from None
+    return _target_program("usdt", "kptrdoc_usdt_target", USDT_SOURCE, ["-I", str(include)])
+
+
+class _Usdt(_Uprobe):
+    """A process of :func:`usdt_target` passes the USDT probe ``kptrdoc:args`` with the
+    arguments 1001, -2002 and 3003; the program (``SEC("usdt")``) is attached to that probe
+    in that process only."""
+
+    before = (*_Trigger.before, "arg0", "arg1", "arg2")
+    after = ()
+    label = "usdt"
+
+    def prepare(self, prog: int) -> RunValues:
+        self.binary = usdt_target()
+        self.child = subprocess.Popen(
+            [str(self.binary)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        pid = self.child.pid
+        return RunValues(pid=pid, tgid=pid, ppid=os.getpid(), args=USDT_ARGS)
+
+    def attach(self, prog: int, values: RunValues) -> int | None:
+        ctypes.set_errno(0)
+        link = lib().lib.bpf_program__attach_usdt(
+            prog, values.tgid, str(self.binary).encode(), USDT_PROVIDER.encode(),
+            USDT_NAME.encode(), None,
+        )  # fmt: skip
+        if not link:
+            raise _RunError(f"attach failed: {os.strerror(_errno())}")
+        return link
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        super().fire(prog, values)
+        return values
+
+
+class _Iter(_Trigger):
+    """A BPF iterator (``SEC("iter/...")``): attach it, create an iterator from the link in
+    this thread and read it to the end; what the program wrote (``BPF_SEQ_PRINTF``) is the
+    run's output, where ``__run_printed`` looks first."""
+
+    def __init__(self) -> None:
+        self.link: int | None = None
+
+    def attach(self, prog: int, values: RunValues) -> int | None:
+        self.link = super().attach(prog, values)
+        return self.link
+
+    def fire(self, prog: int, values: RunValues) -> RunValues:
+        b = lib().lib
+        if not self.link:
+            raise _RunError("iter: not attached")
+        ctypes.set_errno(0)
+        fd = b.bpf_iter_create(b.bpf_link__fd(self.link))
+        if fd < 0:
+            raise _RunError(f"iter: bpf_iter_create failed: {os.strerror(-fd)}")
+        chunks = []
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+                if sum(map(len, chunks)) > ITER_OUTPUT_LIMIT:
+                    break
+        finally:
+            os.close(fd)
+        self.output = b"".join(chunks).decode(errors="replace")
+        return values
+
+
+ITER_OUTPUT_LIMIT = 1 << 22
+"""How much of an iterator's output a run reads (4 MiB)."""
+
+
 TRIGGERS: Mapping[str, type[_Trigger]] = MappingProxyType({
     "fork": _Fork,
     "close": _Close,
     "getpgid": _Getpgid,
     "test_run": _TestRun,
     "uprobe": _Uprobe,
+    "usdt": _Usdt,
+    "iter": _Iter,
 })  # fmt: skip
 
 
@@ -1237,7 +1357,7 @@ def _run(obj: int, prog: int, trigger: str, program: str) -> RunResult:
         result.values = values.known()
         result.checks = [_check_value(obj, btf, spec, values) for spec in expect.checks]
         if expect.printed:
-            result.printed = _check_printed(expect.printed, result.values)
+            result.printed = _check_printed(expect.printed, result.values, runner.output)
     except _RunError as exc:
         result.error = str(exc)
     except OSError as exc:
@@ -1270,16 +1390,20 @@ def _trace_buffer() -> Path:
     return TRACE_BUFFERS[0]
 
 
-def _check_printed(templates: tuple[str, ...], values: dict[str, int]) -> list[PrintedCheck]:
-    """Look for each ``__run_printed`` text in the trace buffer, read as it is (not the
-    consuming trace_pipe: parallel tests read the same buffer; each finds its own lines by
-    the run's values, such as its nonce)."""
+def _check_printed(
+    templates: tuple[str, ...], values: dict[str, int], output: str = ""
+) -> list[PrintedCheck]:
+    """Look for each ``__run_printed`` text in what the run printed: ``output`` (an
+    iterator's) first, then the trace buffer, read as it is (not
+    the consuming trace_pipe: parallel tests read the same buffer; each finds its own lines
+    by the run's values, such as its nonce)."""
     out = []
     try:
         lines = _trace_buffer().read_text(errors="replace").splitlines()
         problem = ""
     except (OSError, _RunError) as exc:
         lines, problem = [], str(exc)
+    lines = output.splitlines() + lines
     for template in templates:
         text = printed_text(template, values)
         if text is None:

@@ -524,6 +524,55 @@ def setup_old_headers(apt: IsolatedApt, manifest: dict) -> None:
     _write_manifest(manifest)
 
 
+def sdt_include_dir(fetch: bool = True) -> Path:
+    """The directory holding ``sys/sdt.h`` (systemtap's USDT probe macros, from sid's
+    ``systemtap-sdt-dev``, unpacked once into ``cache_dir()/sdt/``), for the ``usdt``
+    trigger's program. ``fetch=False`` (a matrix guest: no network, a read-only cache)
+    only finds what the host fetched."""
+    manifest = _read_manifest()
+    entry = manifest.get("sdt")
+    if entry and (Path(entry["include"]) / "sys" / "sdt.h").is_file():
+        return Path(entry["include"])
+    if not fetch:
+        raise ToolchainError("sys/sdt.h is not in the cache: run 'make setup' on the host")
+    apt = IsolatedApt(cache_dir() / "apt")
+    if apt.stale():
+        apt.update()
+    versions = apt.versions("systemtap-sdt-dev", "sid")
+    if not versions:
+        raise ToolchainError("systemtap-sdt-dev is not in sid's index: no sys/sdt.h")
+    root = cache_dir() / "sdt" / f"systemtap-sdt-dev-{versions[0]}"
+    with tempfile.TemporaryDirectory(prefix="kptrdoc-sdt-") as tmp:
+        work = Path(tmp)
+        apt.run("download", f"systemtap-sdt-dev={versions[0]}", cwd=work)
+        debs = sorted(work.glob("systemtap-sdt-dev_*.deb"))
+        if not debs:
+            raise ToolchainError("apt-get download brought no systemtap-sdt-dev .deb")
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(work / "x")], check=True)
+        found = sorted((work / "x" / "usr" / "include").rglob("sys/sdt.h"))
+        if not found:
+            raise ToolchainError(f"{debs[0].name}: no sys/sdt.h inside")
+        include = found[0].parent.parent.relative_to(work / "x")
+        if root.exists():
+            shutil.rmtree(root)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(work / "x"), root)
+    manifest["sdt"] = {"include": str(root / include), "debian": versions[0]}
+    _write_manifest(manifest)
+    _log(f"systemtap-sdt-dev {versions[0]}: sys/sdt.h in {root / include}")
+    return root / include
+
+
+def multiarch_includes() -> list[str]:
+    """``-idirafter /usr/include/<multiarch>``: where ``<asm/errno.h>`` (for
+    ``usdt.bpf.h``'s ``<linux/errno.h>``) is on this machine. Searched after
+    everything the build's flags name, so an architecture's uapi ``-I`` wins."""
+    for folder in sorted(Path("/usr/include").glob(f"{platform.machine()}-linux-*")):
+        if (folder / "asm" / "errno.h").exists():
+            return ["-idirafter", str(folder)]
+    return []
+
+
 def uapi_headers() -> Path:
     """Linux's uapi headers of every architecture (sid's ``linux-libc-dev``, unpacked
     once into ``cache_dir()/uapi/``): ``usr/lib/linux/uapi/<arch>/asm`` and
@@ -568,13 +617,18 @@ def setup() -> None:
     )
     have_headers = {item["source"] for item in manifest.get("headers", [])
                     if Path(item["include_dir"]).is_dir()}  # fmt: skip
-    if have_libbpf and have_headers >= set(HEADER_SUITES):
+    have_sdt = bool(manifest.get("sdt")) and (
+        Path(manifest["sdt"]["include"]) / "sys" / "sdt.h"
+    ).is_file()
+    if have_libbpf and have_headers >= set(HEADER_SUITES) and have_sdt:
         return
     apt = IsolatedApt(cache_dir() / "apt")
     _log(f"updating the isolated apt index ({', '.join(apt.SUITES)})")
     apt.update()
-    setup_libbpf(apt, manifest)
-    setup_old_headers(apt, manifest)
+    if not (have_libbpf and have_headers >= set(HEADER_SUITES)):
+        setup_libbpf(apt, manifest)
+        setup_old_headers(apt, manifest)
+    sdt_include_dir()  # the usdt trigger's program needs it, in guests too
 
 
 def main(argv: list[str] | None = None) -> int:

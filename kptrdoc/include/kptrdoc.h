@@ -121,6 +121,16 @@
  *               at the function's entry, SEC("uretprobe") at its return, in
  *               that process only. Records pid tgid (of that process) ppid
  *               arg0 .. arg5; after the call retval.
+ *   "usdt"      a small program (built with the system's C compiler and
+ *               systemtap's sys/sdt.h on first use, into kptrdoc's cache)
+ *               passes the USDT probe kptrdoc:args once, with 1001, -2002
+ *               and 3003. SEC("usdt") is attached to it in that process
+ *               only. Records pid tgid (of that process) ppid arg0 arg1
+ *               arg2.
+ *   "iter"      a BPF iterator (SEC("iter/...")): attached, then read from
+ *               an iterator created on its link, in this thread, to the
+ *               end. What the program wrote (BPF_SEQ_PRINTF) is where
+ *               __run_printed looks first. Records pid tgid ppid.
  *
  * Hooks on system-wide events (task creation, every system call) also run
  * for the rest of the machine: give the program the tgid with __run_set

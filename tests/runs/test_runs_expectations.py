@@ -68,7 +68,7 @@ def test_problems_are_named() -> None:
     not_recorded = _expect(RUN, "kptrdoc:run_check=seen=fd").problem()
     assert not_recorded == (
         "__run_check(\"seen\", \"fd\"): __run('fork') does not record 'fd' "
-        "(it records pid, tgid, ppid, child_pid)"
+        "(it records pid, tgid, ppid, nonce, child_pid)"
     )
     after = _expect(RUN, "kptrdoc:run_set=x=child_pid").problem()
     assert after == '__run_set("x", "child_pid"): \'child_pid\' is known only after the event'
@@ -128,13 +128,15 @@ int p(struct xdp_md *ctx) { counter += name[0] + flag + state; total++; return X
 
 
 def test_every_trigger_records_names_of_the_vocabulary() -> None:
-    assert loader.run_triggers() == ["close", "fork", "getpgid", "test_run", "uprobe"]
+    assert loader.run_triggers() == [
+        "close", "fork", "getpgid", "iter", "test_run", "uprobe", "usdt"
+    ]  # fmt: skip
     for trigger in loader.run_triggers():
         before, after = loader.trigger_values(trigger)
-        assert {"pid", "tgid", "ppid"} <= set(before), trigger
+        assert {"pid", "tgid", "ppid", "nonce"} <= set(before), trigger
         assert set(before + after) <= set(RUN_VALUES), trigger
         assert not set(before) & set(after), trigger
-    assert loader.trigger_values("fork") == (("pid", "tgid", "ppid"), ("child_pid",))
+    assert loader.trigger_values("fork") == (("pid", "tgid", "ppid", "nonce"), ("child_pid",))
 
 
 @pytest.mark.parametrize(

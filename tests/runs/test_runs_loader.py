@@ -193,7 +193,8 @@ def test_json_keeps_the_old_keys_and_adds_the_values(kernel: None, runs_obj: Pat
     assert {"trigger", "run_cnt_before", "run_cnt_after", "error"} <= set(run)
     assert run["trigger"] == "close" and run["error"] == ""
     assert run["run_cnt_after"] > run["run_cnt_before"]
-    assert set(run["values"]) == {"pid", "tgid", "ppid", "fd", "nr", "arg0"}
+    assert set(run["values"]) == {"pid", "tgid", "ppid", "fd", "nr", "arg0", "nonce"}
+    assert run["printed"] == []  # no __run_printed
     assert [i["variable"] for i in run["inputs"]] == ["target_tgid", "want_nr"]
     fd = run["values"]["fd"]
     assert run["checks"][0] == {
