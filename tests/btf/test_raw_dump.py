@@ -53,13 +53,14 @@ def sample_sources() -> list[Path]:
 
 @pytest.mark.parametrize("source", sample_sources(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_sample_objects(source, clang, bpftool, bpftool_dialect, build_dir):
-    from kptrdoc.toolchain import libbpf, vmlinux_h
+    from kptrdoc.toolchain import libbpf, multiarch_includes, vmlinux_h
 
     try:
         includes = [
             f"-I{libbpf().include_dir}",
             f"-I{Path(vmlinux_h()).parent}",
             f"-I{REPO / 'kptrdoc' / 'include'}",
+            *multiarch_includes(),  # <asm/errno.h>, for usdt.bpf.h
         ]
     except Exception as exc:  # the toolchain module explains what is missing
         if os.environ.get("CI") == "true":
