@@ -1121,15 +1121,19 @@ class _Uprobe(_Trigger):
         self.binary: Path | None = None
 
     def prepare(self, prog: int) -> RunValues:
-        self.binary = uprobe_target()
+        return self._start(uprobe_target(), UPROBE_ARGS)
+
+    def _start(self, binary: Path, args: tuple[int, ...]) -> RunValues:
+        """Start the target program, waiting on stdin until :meth:`fire`."""
+        self.binary = binary
         self.child = subprocess.Popen(
-            [str(self.binary)],
+            [str(binary)],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         pid = self.child.pid
-        return RunValues(pid=pid, tgid=pid, ppid=os.getpid(), args=UPROBE_ARGS)
+        return RunValues(pid=pid, tgid=pid, ppid=os.getpid(), args=args)
 
     def attach(self, prog: int, values: RunValues) -> int | None:
         b = lib().lib
@@ -1212,15 +1216,7 @@ class _Usdt(_Uprobe):
     label = "usdt"
 
     def prepare(self, prog: int) -> RunValues:
-        self.binary = usdt_target()
-        self.child = subprocess.Popen(
-            [str(self.binary)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        pid = self.child.pid
-        return RunValues(pid=pid, tgid=pid, ppid=os.getpid(), args=USDT_ARGS)
+        return self._start(usdt_target(), USDT_ARGS)
 
     def attach(self, prog: int, values: RunValues) -> int | None:
         ctypes.set_errno(0)

@@ -617,9 +617,9 @@ def setup() -> None:
     )
     have_headers = {item["source"] for item in manifest.get("headers", [])
                     if Path(item["include_dir"]).is_dir()}  # fmt: skip
-    have_sdt = bool(manifest.get("sdt")) and (
-        Path(manifest["sdt"]["include"]) / "sys" / "sdt.h"
-    ).is_file()
+    have_sdt = (
+        bool(manifest.get("sdt")) and (Path(manifest["sdt"]["include"]) / "sys" / "sdt.h").is_file()
+    )
     if have_libbpf and have_headers >= set(HEADER_SUITES) and have_sdt:
         return
     apt = IsolatedApt(cache_dir() / "apt")

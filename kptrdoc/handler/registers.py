@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -301,8 +301,7 @@ def _reads(context: SampleContext, variant: Variant, lines: dict[int, str]) -> l
     _, numbers = _ask_clang(context.path, variant, [], checks) if checks else ([], [])
     answers = iter(numbers)
     return [
-        read if read.via == "none" else RegisterRead(**{**asdict(read), "offsetof": next(answers)})
-        for read in pending
+        read if read.via == "none" else replace(read, offsetof=next(answers)) for read in pending
     ]
 
 

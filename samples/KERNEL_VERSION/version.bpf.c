@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KERNEL_VERSION(a, b, c) packs a release the way LINUX_VERSION_CODE
- * does: a << 16 | b << 8 | c, with c capped at 255 (stable releases went
- * past .255). The compiler folds it to a constant. Compared with
+ * does: a << 16 | b << 8 | c, with c capped at 255. The compiler folds it
+ * to a constant. Compared with
  * LINUX_KERNEL_VERSION, which libbpf fills in from the running kernel
  * (a __kconfig extern), it gates code by release; user space checks the
  * comparison and the capped constant.
