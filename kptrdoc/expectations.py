@@ -314,7 +314,7 @@ class Resolved:
             for spec in self.checks:
                 text += f", {spec.describe('__run_check')} (user space reads it back)"
             for printed in self.printed:
-                text += f', __run_printed("{printed}") (in the trace buffer)'
+                text += f', __run_printed("{printed}") (in what it printed)'
             return text
         msgs = "".join(f' __msg("{m}")' for m in self.msgs)
         return f"__failure{msgs} (the verifier rejects it" + (
@@ -534,7 +534,7 @@ def printed_text(template: str, values: Mapping[str, int]) -> str | None:
 
 
 def wrong_printed(printed: Iterable[object]) -> str:
-    """The ``__run_printed`` texts a run did not leave in the trace buffer, ``; ``-separated,
+    """The ``__run_printed`` texts a run did not print, ``; ``-separated,
     or "". ``printed`` are the loader's ``run.printed`` (:class:`kptrdoc.loader.PrintedCheck`
     values or their JSON)."""
     items = []
@@ -543,7 +543,7 @@ def wrong_printed(printed: Iterable[object]) -> str:
         if get("found"):
             continue
         said = f'__run_printed("{get("template")}")'
-        items.append(f"{said}: {get('error') or 'not in the trace buffer'}")
+        items.append(f"{said}: {get('error') or 'not printed'}")
     return "; ".join(items)
 
 

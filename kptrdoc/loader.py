@@ -264,6 +264,7 @@ class _Libbpf:
             "bpf_program__attach": (vp, [vp]),
             "bpf_link__fd": (i, [vp]),
             "bpf_iter_create": (i, [i]),
+            "bpf_prog_stream_read": (i, [i, u32, vp, u32, vp]),
             "bpf_program__type": (i, [vp]),
             "bpf_program__attach_uprobe_opts": (vp, [vp, i, cp, ctypes.c_size_t, vp]),
             "bpf_program__attach_usdt": (vp, [vp, i, cp, cp, cp, vp]),
@@ -1353,7 +1354,8 @@ def _run(obj: int, prog: int, trigger: str, program: str) -> RunResult:
         result.values = values.known()
         result.checks = [_check_value(obj, btf, spec, values) for spec in expect.checks]
         if expect.printed:
-            result.printed = _check_printed(expect.printed, result.values, runner.output)
+            output = runner.output + _read_streams(b.bpf_program__fd(prog))
+            result.printed = _check_printed(expect.printed, result.values, output)
     except _RunError as exc:
         result.error = str(exc)
     except OSError as exc:
@@ -1366,6 +1368,31 @@ def _run(obj: int, prog: int, trigger: str, program: str) -> RunResult:
             counter.close()
         os.close(stats_fd)
     return result
+
+
+BPF_STREAMS = (1, 2)
+"""The program's own streams, ``BPF_STDOUT`` and ``BPF_STDERR`` (``enum bpf_stream_id``)."""
+
+STREAM_READ_LIMIT = 1 << 20
+"""How much of each stream a run reads (1 MiB)."""
+
+
+def _read_streams(prog_fd: int) -> str:
+    """What the program wrote to its BPF streams (``bpf_stream_printk``), stdout then
+    stderr, read with libbpf's ``bpf_prog_stream_read`` (which consumes it). A kernel
+    without streams answers with an error, and nothing was written there."""
+    b = lib().lib
+    buf = ctypes.create_string_buffer(64 * 1024)
+    text = []
+    for stream in BPF_STREAMS:
+        total = 0
+        while total < STREAM_READ_LIMIT:
+            n = b.bpf_prog_stream_read(prog_fd, stream, buf, len(buf), None)
+            if n <= 0:
+                break
+            text.append(buf.raw[:n].decode(errors="replace"))
+            total += n
+    return "".join(text)
 
 
 TRACE_BUFFERS = (Path("/sys/kernel/tracing/trace"), Path("/sys/kernel/debug/tracing/trace"))
@@ -1390,7 +1417,7 @@ def _check_printed(
     templates: tuple[str, ...], values: dict[str, int], output: str = ""
 ) -> list[PrintedCheck]:
     """Look for each ``__run_printed`` text in what the run printed: ``output`` (an
-    iterator's) first, then the trace buffer, read as it is (not
+    iterator's, and the program's BPF streams) first, then the trace buffer, read as it is (not
     the consuming trace_pipe: parallel tests read the same buffer; each finds its own lines
     by the run's values, such as its nonce)."""
     out = []
@@ -1406,7 +1433,9 @@ def _check_printed(
             out.append(PrintedCheck(template, "", False, error="a value it names was not recorded"))
             continue
         line = next((ln for ln in lines if text in ln), "")
-        error = problem or ("" if line else f"{text!r} is not in the trace buffer")
+        error = problem or (
+            "" if line else f"{text!r} is not in the trace buffer or the program's streams"
+        )
         out.append(PrintedCheck(template, text, bool(line), line.strip(), error))
     return out
 

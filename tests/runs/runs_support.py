@@ -134,6 +134,57 @@ int close_tracepoint(struct trace_event_raw_sys_enter *ctx)
 """
 
 
+STREAMS = """\
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "kptrdoc.h"
+
+/* the kfunc in its KF_IMPLICIT_ARGS form, or the 6.18 form with the aux argument */
+extern int bpf_stream_vprintk(int stream_id, const char *fmt__str, const void *args,
+	__u32 len__sz) __ksym __weak;
+extern int bpf_stream_vprintk_impl(int stream_id, const char *fmt__str, const void *args,
+	__u32 len__sz, void *aux__prog) __ksym __weak;
+
+int nonce = 0;
+int streamed = 1;
+
+static int stream(int id, __u64 value)
+{
+	static const char fmt[] = "kptrdoc-test %d streamed %d\\n";
+	__u64 args[2] = { nonce, value };
+
+	if (bpf_ksym_exists(bpf_stream_vprintk))
+		return bpf_stream_vprintk(id, fmt, args, sizeof(args));
+	if (bpf_ksym_exists(bpf_stream_vprintk_impl))
+		return bpf_stream_vprintk_impl(id, fmt, args, sizeof(args), NULL);
+	return -1000;	/* NO_STREAM_KFUNC */
+}
+
+SEC("syscall")
+__success __run("test_run") __run_set("nonce", "nonce") __run_check("streamed", "0")
+__run_printed("kptrdoc-test {nonce} streamed 7")
+int streams_seven(void *ctx)
+{
+	streamed = stream(BPF_STDOUT, 7);
+	return 0;
+}
+
+SEC("syscall")
+__success __run("test_run") __run_set("nonce", "nonce") __run_check("streamed", "0")
+__run_printed("kptrdoc-test {nonce} streamed 8")
+int streams_seven_not_eight(void *ctx)
+{
+	streamed = stream(BPF_STDERR, 7);
+	return 0;
+}
+"""
+"""Two programs that print to their BPF streams, with whichever form of the kfunc the kernel
+has: ``__run_printed`` must find the first's line in the stream, and miss the second's."""
+
+NO_STREAM_KFUNC = -1000
+"""What STREAMS' ``streamed`` holds on a kernel with neither form of the kfunc."""
+
+
 TRIGGERED = (
     ("fork_parent", "fork"),
     ("close_fd", "close"),

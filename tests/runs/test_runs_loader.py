@@ -9,7 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from runs_support import RUNS, TRIGGERED, leftovers, object_names, write_sample
+from runs_support import (
+    NO_STREAM_KFUNC,
+    RUNS,
+    STREAMS,
+    TRIGGERED,
+    leftovers,
+    object_names,
+    write_sample,
+)
 
 from kptrdoc import loader
 from kptrdoc.compile import compile_sample
@@ -288,3 +296,26 @@ def test_printed_placeholders_must_be_run_values() -> None:
     assert "unknown value {x}" in unknown.problem()
     assert printed_text("a {nonce} b {pid}", {"nonce": 5, "pid": 9}) == "a 5 b 9"
     assert printed_text("{child_pid}", {"pid": 9}) is None
+
+
+def test_printed_text_is_found_in_the_programs_stream(kernel: None, tmp_path: Path) -> None:
+    """``__run_printed`` also reads the program's BPF streams (``bpf_stream_printk``), by
+    its fd: the line is found there, not in the shared trace buffer, and a text the
+    program did not stream is a wrong value."""
+    obj = compile_sample(write_sample(tmp_path, "streams.bpf.c", STREAMS)).path
+    result, got, checked = _judge(obj, "streams_seven")
+    assert result.run is not None
+    (streamed,) = result.run.checks
+    if streamed.got == NO_STREAM_KFUNC:
+        pytest.skip("this kernel has no bpf_stream_vprintk kfunc in either form")
+    if streamed.got != 0:  # seen: -ENOMEM from 6.18.44-fc's bpf_stream_vprintk_impl
+        pytest.skip(f"this kernel's stream kfunc failed ({streamed.got}); the guests check it")
+    assert (got, checked.status) == (Outcome.RAN, Status.AS_EXPECTED), result.run
+    (printed,) = result.run.printed
+    nonce = result.run.values["nonce"]
+    assert printed.found and printed.line == f"kptrdoc-test {nonce} streamed 7"
+    trace = next(p for p in loader.TRACE_BUFFERS if p.exists()).read_text(errors="replace")
+    assert printed.text not in trace  # it came from the stream, not the trace buffer
+    result, got, _ = _judge(obj, "streams_seven_not_eight")
+    assert got == Outcome.RAN_WRONG
+    assert result.run is not None and "streamed 8' is not in the trace buffer" in result.run.wrong

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from runs_support import REPO, RUNS, TRIGGERED, write_sample
+from runs_support import NO_STREAM_KFUNC, REPO, RUNS, STREAMS, TRIGGERED, write_sample
 
 from kptrdoc.compile import compile_sample
 from kptrdoc.errors import KptrdocError
@@ -36,7 +36,8 @@ def test_every_trigger_checks_its_values_in_the_guests(tmp_path: Path) -> None:
     except KptrdocError as exc:
         _skip_or_fail(f"the matrix kernels are not available: {exc}")
     obj = compile_sample(write_sample(tmp_path, "runs.bpf.c", RUNS)).path
-    matrix = run_matrix([obj], kernels, store=res.Store(tmp_path / "results.json"))
+    streams = compile_sample(write_sample(tmp_path, "streams.bpf.c", STREAMS)).path
+    matrix = run_matrix([obj, streams], kernels, store=res.Store(tmp_path / "results.json"))
     assert all(run.error is None for run in matrix.runs), [r.error for r in matrix.runs]
     for kernel in matrix.kernels:
         for program, trigger in (*TRIGGERED, ("fork_wrong", "fork")):
@@ -52,3 +53,21 @@ def test_every_trigger_checks_its_values_in_the_guests(tmp_path: Path) -> None:
                 assert "user space read parent_tgid = " in wrong
             else:
                 assert got is Outcome.RAN and run["checks"], (kernel.id, program, wrong)
+    streamed_somewhere = False
+    for kernel in matrix.kernels:
+        runs = {}
+        for program in ("streams_seven", "streams_seven_not_eight"):
+            cell = matrix.cell(matrix.objects[1].sha256, program, kernel.id)
+            assert cell is not None and cell.verdict == "loaded", (kernel.id, program)
+            runs[program] = cell.result["run"]
+        (streamed,) = runs["streams_seven"]["checks"]
+        if streamed["got"] == NO_STREAM_KFUNC:
+            continue  # a kernel without BPF streams
+        streamed_somewhere = True
+        assert streamed["got"] == 0, (kernel.id, streamed)
+        (found,) = runs["streams_seven"]["printed"]
+        assert found["found"] and found["line"] == found["text"], (kernel.id, found)
+        assert found["text"].endswith(" streamed 7")
+        (missed,) = runs["streams_seven_not_eight"]["printed"]
+        assert not missed["found"] and missed["error"].endswith("is not in the trace buffer")
+    assert streamed_somewhere, "no kernel of the matrix has BPF streams: the reader is untested"
