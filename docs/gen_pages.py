@@ -118,9 +118,16 @@ def coverage_page(pages: dict[str, str]) -> str:
             also.setdefault(name, folder)
     own = sum(1 for m in macros if m.name in pages)
     shared = sum(1 for m in macros if m.name not in pages and m.name in also)
+    others = sorted(set(pages) - {m.name for m in macros})
+    names = len(macros) + len(others)
     lines += [
-        f"{own + shared} of {len(macros)} public macros are covered: {own} by a page of "
-        f"their own, {shared} on the page of a related macro. Public means {PUBLIC_RULE}.",
+        f"{own + shared + len(others)} of {names} public names are covered: "
+        f"{own + shared} of {len(macros)} public macros, {own} by a page of their own and "
+        f"{shared} on the page of a related macro, and {len(others)} "
+        f"{'name' if len(others) == 1 else 'names'} of the headers that "
+        f"{'is' if len(others) == 1 else 'are'} not a `#define`, with "
+        f"{'its' if len(others) == 1 else 'their'} own page (listed last). "
+        f"Public macros are {PUBLIC_RULE}.",
         "",
         "| header | covered | public macros |",
         "|---|---|---|",
@@ -149,7 +156,6 @@ def coverage_page(pages: dict[str, str]) -> str:
             proven, minimum = evidence.get(also[m.name], ("", ""))
         name = m.name + ("()" if m.function_like else "")
         lines.append(f"| `{name}` | `{m.header}` | {m.line} | {page} | {proven} | {minimum} |")
-    others = sorted(set(pages) - {m.name for m in macros})
     if others:
         lines += [
             "",
