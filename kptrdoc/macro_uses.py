@@ -42,7 +42,7 @@ from typing import Any
 from kptrdoc import toolchain
 from kptrdoc.errors import KptrdocError
 
-CACHE_SCHEMA = "kptrdoc-macro-uses-1"
+CACHE_SCHEMA = "kptrdoc-macro-uses-3"
 """Part of every cache key: change it when what is cached changes."""
 
 BINDINGS = "clang>=19.1.7,<20"
@@ -70,11 +70,23 @@ class MacroUse:
     in_directive: bool = False
     """Written in a preprocessor directive (``#if FOO``, ``#ifdef FOO``, ``defined(FOO)``,
     which libclang records too): tested there, never expanded into code."""
+    defined_in: Path | None = None
+    """The file of the definition that was expanded (``None``: a builtin, or unknown)."""
 
     @property
     def lines(self) -> range:
         """The source lines the expansion covers, ``line`` to ``end_line``."""
         return range(self.line, self.end_line + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    """One ``#include`` written in the sample file, as the preprocessor resolved it."""
+
+    path: Path
+    """The file it included."""
+    line: int
+    """1-based line of the directive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +122,8 @@ class MacroScan:
     source: Path
     uses: tuple[MacroUse, ...]
     diagnostics: tuple[Diagnostic, ...]
+    includes: tuple[Inclusion, ...] = ()
+    """The sample's own ``#include`` directives, in source order."""
     cached: bool = False
 
     @property
@@ -261,10 +275,27 @@ def _parse(
         if start.file is None or start.file.name != here:
             continue
         end = cursor.extent.end
-        found.append((cursor.spelling, start.line, start.column, end.line, end.column))
-    deps = sorted({Path(inc.include.name) for inc in tu.get_includes()} - {src})
+        definition = cursor.referenced
+        where = definition.location.file if definition is not None else None
+        found.append(
+            (cursor.spelling, start.line, start.column, end.line, end.column,
+             where.name if where is not None else "")
+        )  # fmt: skip
+    inclusions = list(tu.get_includes())
+    deps = sorted({Path(inc.include.name) for inc in inclusions} - {src})
+    includes = tuple(
+        sorted(
+            (
+                Inclusion(Path(inc.include.name), inc.location.line)
+                for inc in inclusions
+                if inc.depth == 1 and inc.location.file and inc.location.file.name == here
+            ),
+            key=lambda i: i.line,
+        )
+    )
     text = source_bytes.decode("utf-8", errors="replace")
-    return MacroScan(src, _nest(src, found, _directive_lines(text)), diagnostics), deps
+    uses = _nest(src, found, _directive_lines(text))
+    return MacroScan(src, uses, diagnostics, includes), deps
 
 
 def _cindex(src: Path, library: Path) -> Any:
@@ -287,18 +318,28 @@ def _cindex(src: Path, library: Path) -> Any:
 
 
 def _nest(
-    src: Path, found: Iterable[tuple[str, int, int, int, int]], directives: set[int]
+    src: Path, found: Iterable[tuple[str, int, int, int, int, str]], directives: set[int]
 ) -> tuple[MacroUse, ...]:
     """Uses in source order, each with the expansions whose extent holds it."""
     ordered = sorted(found, key=lambda f: (f[1], f[2], -f[3], -f[4]))
     stack: list[tuple[str, tuple[int, int]]] = []
     uses = []
-    for name, line, column, end_line, end_column in ordered:
+    for name, line, column, end_line, end_column, defined_in in ordered:
         while stack and stack[-1][1] < (end_line, end_column):
             stack.pop()
         parents = tuple(n for n, _ in stack)
         uses.append(
-            MacroUse(name, src, line, column, end_line, end_column, parents, line in directives)
+            MacroUse(
+                name,
+                src,
+                line,
+                column,
+                end_line,
+                end_column,
+                parents,
+                line in directives,
+                Path(defined_in) if defined_in else None,
+            )
         )
         stack.append((name, (end_line, end_column)))
     return tuple(uses)
@@ -347,12 +388,14 @@ def _lookup(entry: Path, base: str, src: Path) -> MacroScan | None:
         if data["schema"] != CACHE_SCHEMA or _full_key(base, deps) != data["key"]:
             return None
         uses = tuple(
-            MacroUse(n, src, a, b, c, d, tuple(p), bool(i)) for n, a, b, c, d, p, i in data["uses"]
+            MacroUse(n, src, a, b, c, d, tuple(p), bool(i), Path(f) if f else None)
+            for n, a, b, c, d, p, i, f in data["uses"]
         )
         diagnostics = tuple(Diagnostic(*d) for d in data["diagnostics"])
+        includes = tuple(Inclusion(Path(path), line) for path, line in data["includes"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return MacroScan(src, uses, diagnostics, cached=True)
+    return MacroScan(src, uses, diagnostics, includes, cached=True)
 
 
 def _store(entry: Path, key: str, deps: Sequence[Path], scan: MacroScan) -> None:
@@ -362,12 +405,22 @@ def _store(entry: Path, key: str, deps: Sequence[Path], scan: MacroScan) -> None
         "source": str(scan.source),
         "deps": [str(d) for d in deps],
         "uses": [
-            [u.name, u.line, u.column, u.end_line, u.end_column, list(u.parents), u.in_directive]
+            [
+                u.name,
+                u.line,
+                u.column,
+                u.end_line,
+                u.end_column,
+                list(u.parents),
+                u.in_directive,
+                str(u.defined_in) if u.defined_in else "",
+            ]
             for u in scan.uses
         ],
         "diagnostics": [
             [d.severity, d.file, d.line, d.column, d.message] for d in scan.diagnostics
         ],
+        "includes": [[str(i.path), i.line] for i in scan.includes],
     }
     try:
         fd, tmp = tempfile.mkstemp(prefix=entry.name, dir=entry.parent)

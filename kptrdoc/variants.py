@@ -102,6 +102,11 @@ class Variant:
 DEFAULT = Variant()
 
 
+def marker_lines(text: str) -> tuple[int, ...]:
+    """The 1-based lines that are ``// kptrdoc:`` lines (what :func:`read_variants` reads)."""
+    return tuple(n for n, line in enumerate(text.splitlines(), start=1) if MARKER.match(line))
+
+
 def read_variants(src: Path, text: str | None = None) -> tuple[Variant, ...]:
     """The variants a sample asks for, in the order written; ``(DEFAULT,)`` when none."""
     if text is None:

@@ -22,7 +22,8 @@ Options (global under ``plugins.mkdocstrings.handlers.bpf.options`` or per block
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, MutableMapping
+import re
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -87,6 +88,7 @@ class BpfHandler(BaseHandler):
         self.env.filters["text"] = _text
         self.env.filters["kd_log_lines"] = log_lines_with
         self.env.filters["kd_register_table"] = register_table
+        self.env.filters["kd_numbered_as"] = numbered_as
 
     def get_templates_dir(self, handler: str | None = None) -> Path:
         return TEMPLATES_DIR
@@ -135,6 +137,25 @@ def _anchor(text: str) -> str:
 def _text(value: Any) -> Markup:
     """Escape for an HTML text node: ``&``, ``<`` and ``>`` only, so quotes read as written."""
     return Markup(html.escape(str(value), quote=False))
+
+
+_LINENO = re.compile(r'(<a href="#__codelineno-\d+-\d+">)\s*\d+(</a>)')
+"""A line number of a highlighted listing's number column (pymdownx.highlight, table)."""
+
+
+def numbered_as(listing: str, numbers: Sequence[int]) -> Markup:
+    """A highlighted listing whose number column shows ``numbers`` (a line each) instead of
+    1, 2, 3...: the lines of the real sample that the listing shows."""
+    width = len(str(max(numbers, default=0)))
+    found = iter(numbers)
+
+    def renumber(match: re.Match[str]) -> str:
+        number = next(found, None)
+        if number is None:
+            return match.group(0)
+        return f"{match.group(1)}{number:>{width}}{match.group(2)}"
+
+    return Markup(_LINENO.sub(renumber, str(listing)))
 
 
 def get_handler(

@@ -256,6 +256,21 @@ def usage_lines(path: Path, names: list[str]) -> list[int]:
     return sorted(found) or macro_lines(source, names)
 
 
+def _with_listing(view: SampleView, path: Path) -> SampleView:
+    """``view`` with the sample as a user writes it (its ``listing``), when it can be made."""
+    from kptrdoc.compile import compile_flags
+    from kptrdoc.project.listing import user_listing
+    from kptrdoc.variants import DEFAULT, main_variant
+
+    try:
+        variant = main_variant(path, toolchain.target_arch()) or DEFAULT
+        listing = user_listing(path, compile_flags(path, variant))
+    except KptrdocError:
+        return view
+    view.listing, view.listing_lines = listing.text, list(listing.lines)
+    return view
+
+
 def _cached_unbuilt_sample(path: Path, names: list[str], plan: EmitPlan) -> SampleEvidence:
     """:func:`_unbuilt_sample`, cached like compiled samples: keyed by the source and the
     headers clang read for its other builds (the compile cache's key of its default build
@@ -281,6 +296,7 @@ def _unbuilt_sample(path: Path, names: list[str], plan: EmitPlan) -> SampleEvide
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
     view = SampleView(name=path.name, path=rel, source=source, hl_lines=usage_lines(path, names))
+    _with_listing(view, path)
     context = SampleContext(
         path=path, source=source, obj=None,
         usage=Usage(names[0], tuple(names), frozenset(view.hl_lines), plan),
@@ -306,6 +322,7 @@ def _collect_sample(
     source = path.read_text(encoding="utf-8", errors="replace")
     rel = f"{path.parent.name}/{path.name}"
     view = SampleView(name=path.name, path=rel, source=source, hl_lines=usage_lines(path, names))
+    _with_listing(view, path)
     evidence = SampleEvidence(
         view, [], [], [], [], _now().strftime("%Y-%m-%d %H:%M UTC"), str(obj.path)
     )

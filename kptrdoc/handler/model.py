@@ -256,6 +256,18 @@ class SampleView:
     source: str
     hl_lines: list[int] = field(default_factory=list)
     programs: list[ProgramView] = field(default_factory=list)
+    listing: str = ""
+    """The sample as a user writes it: without the harness annotations of ``kptrdoc.h``
+    (:mod:`kptrdoc.project.listing`); ``""`` when it could not be made."""
+    listing_lines: list[int] = field(default_factory=list)
+    """The number in the real sample of each line of ``listing``."""
+
+    @property
+    def listing_hl_lines(self) -> list[int]:
+        """``hl_lines`` as lines of ``listing`` (1 = its first line)."""
+        index = {number: i for i, number in enumerate(self.listing_lines, start=1)}
+        return [index[n] for n in self.hl_lines if n in index]
+
     error: str = ""
     """Why this sample could not be compiled or inspected ("" when it could)."""
 

@@ -100,6 +100,30 @@ def test_example_highlights_the_macro(kptr_page) -> None:
     assert any("__kptr" in html.unescape(page_text(h)) for h in highlighted)
 
 
+def test_example_listing_is_the_sample_as_a_user_writes_it(kptr_page) -> None:
+    """No harness annotation in the example's code; its numbers are the sample's lines."""
+    example = kptr_page.split('id="example"', 1)[1].split('id="what-the-compiler-emits"', 1)[0]
+    listings = re.findall(r'<td class="linenos">(.*?)</td><td class="code">(.*?)</td>', example,
+                          re.S)  # fmt: skip
+    assert listings
+    sample = Path(__file__).resolve().parents[2] / "samples" / "__kptr" / "kptr.bpf.c"
+    original = sample.read_text().splitlines()
+    for numbers_html, code_html in listings:
+        code = html.unescape(page_text(code_html))
+        for annotation in ("__success", "__run(", "__description(", "kptrdoc.h"):
+            assert annotation not in code, annotation
+        numbers = [int(n) for n in re.findall(r">\s*(\d+)</a>", numbers_html)]
+        assert numbers == sorted(numbers) and len(numbers) < numbers[-1]  # lines left out
+    # the first tab is kptr.bpf.c: each numbered line holds that line of the sample
+    numbers_html, code_html = listings[0]
+    numbers = [int(n) for n in re.findall(r">\s*(\d+)</a>", numbers_html)]
+    lines = code_html.split('<span id="__span-')[1:]  # a span per line
+    assert len(lines) == len(numbers)
+    for number, line in zip(numbers, lines, strict=True):
+        shown = html.unescape(re.sub(r"<[^>]+>", "", "<" + line)).split("\n", 1)[0]
+        assert shown == original[number - 1] or len(shown) < len(original[number - 1])
+
+
 def test_provenance_and_no_problems(kptr_page) -> None:
     text = page_text(kptr_page)
     assert "Provenance" in text and "Page generated" in text
