@@ -81,11 +81,17 @@ def _block(identifier: str, sections: list[str]) -> str:
     return f"::: {identifier}\n    handler: bpf\n    options:\n      sections: [{listed}]\n"
 
 
-def macro_page(folder: Path) -> tuple[str, str]:
-    """The Markdown of one macro page and the header it belongs to."""
+SITE_URL = "https://kptrdoc.github.io/kptrdoc/"
+"""Where the site is published (``site_url`` in mkdocs.yml): the downloads link back."""
+
+
+def macro_page(folder: Path, download: str = "") -> tuple[str, str]:
+    """The Markdown of one macro page and the header it belongs to; ``download``: the
+    "Run it yourself" section of the page's download, placed after the example."""
     front, prose = read_readme(folder)
     title = front.title or front.macro
     rest = [s for s in SECTIONS if s not in HEAD_SECTIONS]
+    first, after = rest[: rest.index("example") + 1], rest[rest.index("example") + 1 :]
     parts = [
         "---",
         f"title: {title!r}",
@@ -98,9 +104,58 @@ def macro_page(folder: Path) -> tuple[str, str]:
         "",
         shift_headings(prose.strip()),
         "",
-        _block(folder.name, rest),
+        _block(folder.name, first),
     ]
+    if download:
+        parts += [download, ""]
+    parts.append(_block(folder.name, after))
     return "\n".join(parts), front.header or OTHER_HEADER
+
+
+def download_section(folder: Path) -> tuple[str, bytes | None]:
+    """The page's download (:mod:`kptrdoc.project`) and the section that links it; ("",
+    None) when no example of the folder runs."""
+    from kptrdoc.project.render import archive, project_files
+    from kptrdoc.project.spec import project
+
+    front, _ = read_readme(folder)
+    try:
+        found = project(folder, front.macro)
+        if found is None:
+            return "", None
+        data = archive(found, project_files(found, f"{SITE_URL}macros/{folder.name}/"))
+    except KptrdocError as exc:  # the page says what is wrong with the sample itself
+        log.warning(f"{folder.name}: no download: {exc}")
+        return "", None
+    stems = [f.stem for f in found.files]
+    bpftool = (
+        f" and a `bpftool` built with libbpf {found.bpftool.release} or newer"
+        if found.bpftool else ""
+    )  # fmt: skip
+    lines = [
+        "## Run it yourself",
+        "",
+        f"[`{folder.name}.tar.gz`](../downloads/{folder.name}.tar.gz) is this example as a "
+        "project: the program as above, a `Makefile` that builds it with `clang-19` and "
+        "`bpftool gen skeleton`, and a loader on the skeleton that "
+        f"{_trigger_words(found.triggers)}, then prints what the program recorded and "
+        "checks it. It needs libbpf "
+        f"{found.libbpf.release} or newer{bpftool}; its README says why and how.",
+        "",
+        "```sh",
+        f"tar xzf {folder.name}.tar.gz && cd {folder.name}",
+        "make                       # or: make LIBBPF=/prefix/of/libbpf",
+        *(f"sudo ./{stem}" for stem in stems),
+        "```",
+    ]
+    return "\n".join(lines), data
+
+
+def _trigger_words(triggers: tuple[str, ...]) -> str:
+    from kptrdoc.project.render import TRIGGER_TEXT
+
+    words = [TRIGGER_TEXT[t] for t in triggers]
+    return "attaches each program, " + " or ".join(words)
 
 
 def coverage_page(pages: dict[str, str]) -> str:
@@ -211,10 +266,14 @@ def main() -> None:
     pages: dict[str, str] = {}
     by_header: dict[str, list[str]] = defaultdict(list)
     for folder in macro_folders():
+        section, data = download_section(folder)
         try:
-            text, header = macro_page(folder)
+            text, header = macro_page(folder, section)
         except KptrdocError as exc:
             raise PluginError(str(exc)) from None
+        if data is not None:
+            with mkdocs_gen_files.open(f"downloads/{folder.name}.tar.gz", "wb") as handle:
+                handle.write(data)
         target = f"macros/{folder.name}.md"
         with mkdocs_gen_files.open(target, "w") as handle:
             handle.write(text)

@@ -244,7 +244,7 @@ def _parse(
     src: Path, source_bytes: bytes, flags: Sequence[str], library: Path
 ) -> tuple[MacroScan, list[Path]]:
     """One libclang parse: the scan and the files it included."""
-    cindex = _cindex(src, library)
+    cindex = load_cindex(src, library)
     try:
         tu = cindex.TranslationUnit.from_source(
             str(src),
@@ -298,7 +298,7 @@ def _parse(
     return MacroScan(src, uses, diagnostics, includes), deps
 
 
-def _cindex(src: Path, library: Path) -> Any:
+def load_cindex(src: Path, library: Path) -> Any:
     """``clang.cindex``, loading ``library`` unless a library is loaded already."""
     try:
         from clang import cindex

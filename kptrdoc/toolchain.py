@@ -563,6 +563,52 @@ def sdt_include_dir(fetch: bool = True) -> Path:
     return root / include
 
 
+def bpftool_libbpf(bpftool: Path | str) -> str | None:
+    """The libbpf release a bpftool is built with (``bpftool version``: "using libbpf
+    v1.1"), or ``None`` when it does not run here."""
+    try:
+        out = subprocess.run([str(bpftool), "version"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout  # fmt: skip
+    except OSError:
+        return None
+    match = re.search(r"using libbpf v(\d+\.\d+)", out)
+    return match.group(1) if match else None
+
+
+def bpftool_with_libbpf(minimum: str) -> Path:
+    """A bpftool built with libbpf ``minimum`` or newer that runs on this machine: the
+    system's, else one unpacked from a Debian suite's ``bpftool`` package into
+    ``cache_dir()/bpftool/`` (Debian 12's is built with libbpf 1.1, its backport with
+    1.5). For the downloads' builds; bpftool is never part of kptrdoc's own product."""
+    wanted = _version_key(minimum)
+    system = shutil.which("bpftool")
+    if system and _version_key(bpftool_libbpf(system) or "0") >= wanted:
+        return Path(system)
+    for binary in sorted((cache_dir() / "bpftool").glob("*/usr/sbin/bpftool")):
+        if _version_key(bpftool_libbpf(binary) or "0") >= wanted:
+            return binary
+    apt = IsolatedApt(cache_dir() / "apt")
+    if apt.stale():
+        apt.update()
+    for suite in IsolatedApt.SUITES:
+        for version in apt.versions("bpftool", suite)[:1]:
+            root = cache_dir() / "bpftool" / version.replace("~", "_")
+            binary = root / "usr" / "sbin" / "bpftool"
+            if not binary.exists():
+                with tempfile.TemporaryDirectory(prefix="kptrdoc-bpftool-") as tmp:
+                    work = Path(tmp)
+                    apt.run("download", f"bpftool={version}", cwd=work)
+                    debs = sorted(work.glob("bpftool_*.deb"))
+                    if not debs:
+                        continue
+                    root.mkdir(parents=True, exist_ok=True)
+                    subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(root)], check=True)
+            if _version_key(bpftool_libbpf(binary) or "0") >= wanted:
+                _log(f"bpftool {version} ({suite}): built with libbpf >= {minimum}")
+                return binary
+    raise ToolchainError(f"no bpftool built with libbpf >= {minimum} runs on this machine")
+
+
 def multiarch_includes() -> list[str]:
     """``-idirafter /usr/include/<multiarch>``: where ``<asm/errno.h>`` (for
     ``usdt.bpf.h``'s ``<linux/errno.h>``) is on this machine. Searched after

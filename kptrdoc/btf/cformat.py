@@ -76,6 +76,10 @@ class CRenderOptions:
     """For one-line declarations in tables: anonymous records as ``struct {...}``, the
     kernel's tags as ``__rcu`` and friends, a ``VAR`` as its variable, a ``DATASEC`` as
     ``SEC("name")``. Not compilable; never used for a whole dump."""
+    assume_defined: frozenset[str] = frozenset()
+    """C names (``struct bpf_map_info``, ``enum libbpf_tristate``, ``bool``) that the
+    including code defines already: used by name, never defined again (for types that
+    user space code includes next to headers of its own)."""
 
 
 BRIEF = CRenderOptions(tag_macros=True, header_guard=False, brief=True)
@@ -471,6 +475,8 @@ class _Planner:
             if isinstance(t, Typedef) and t.name in COMPILER_BUILTIN_TYPEDEFS:
                 return
             self.defined.add(tid)
+            if self.r.c_name(tid) in self.r.options.assume_defined:
+                return
             self.out.append(self.r.definition(tid))
         elif not full and tid not in self.defined and tid not in self.declared:
             self.declared.add(tid)
