@@ -21,7 +21,7 @@ from kptrdoc.btf.cformat import CRenderOptions, render_c
 from kptrdoc.btf.types import Datasec, Var, VarLinkage
 from kptrdoc.compile import compile_flags, compile_main
 from kptrdoc.errors import KptrdocError
-from kptrdoc.expectations import RUN_VALUES, ValueSpec, literal_value
+from kptrdoc.expectations import RUN_VALUES, Expectation, ValueSpec, literal_value
 from kptrdoc.facts import libbpf_since
 from kptrdoc.loader import trigger_values
 from kptrdoc.macro_uses import scan_macros
@@ -201,8 +201,9 @@ def project(folder: Path, macro: str) -> Project | None:
     return Project(folder.name, macro, tuple(files), _libbpf_need(files), _bpftool_need(files))
 
 
-def _runs(expect: object) -> bool:
-    return bool(getattr(expect, "verdict", None) == "success" and getattr(expect, "runs", ()))
+def _runs(expect: Expectation) -> bool:
+    """A ``__success`` program that asks to be run: what the loader runs."""
+    return expect.verdict == "success" and bool(expect.runs)
 
 
 def _run_plan(src: Path, obj: BpfObject, name: str) -> RunPlan:
