@@ -115,23 +115,19 @@ def macro_page(folder: Path, download: str = "") -> tuple[str, str]:
 def download_section(folder: Path) -> tuple[str, bytes | None]:
     """The page's download (:mod:`kptrdoc.project`) and the section that links it; ("",
     None) when no example of the folder runs."""
-    from kptrdoc.project.render import archive, project_files
-    from kptrdoc.project.spec import project
+    from kptrdoc.project.store import download
 
     front, _ = read_readme(folder)
     try:
-        found = project(folder, front.macro)
-        if found is None:
-            return "", None
-        data = archive(found, project_files(found, f"{SITE_URL}macros/{folder.name}/"))
+        found = download(folder, front.macro, f"{SITE_URL}macros/{folder.name}/")
     except KptrdocError as exc:  # the page says what is wrong with the sample itself
         log.warning(f"{folder.name}: no download: {exc}")
         return "", None
-    stems = [f.stem for f in found.files]
+    if found is None:
+        return "", None
     bpftool = (
-        f" and a `bpftool` built with libbpf {found.bpftool.release} or newer"
-        if found.bpftool else ""
-    )  # fmt: skip
+        f" and a `bpftool` built with libbpf {found.bpftool} or newer" if found.bpftool else ""
+    )
     lines = [
         "## Run it yourself",
         "",
@@ -139,16 +135,16 @@ def download_section(folder: Path) -> tuple[str, bytes | None]:
         "project: the program as above, a `Makefile` that builds it with `clang-19` and "
         "`bpftool gen skeleton`, and a loader on the skeleton that "
         f"{_trigger_words(found.triggers)}, then prints what the program recorded and "
-        "checks it. It needs libbpf "
-        f"{found.libbpf.release} or newer{bpftool}; its README says why and how.",
+        f"checks it. It needs libbpf {found.libbpf} or newer{bpftool}; its README says why "
+        "and how.",
         "",
         "```sh",
         f"tar xzf {folder.name}.tar.gz && cd {folder.name}",
         "make                       # or: make LIBBPF=/prefix/of/libbpf",
-        *(f"sudo ./{stem}" for stem in stems),
+        *(f"sudo ./{stem}" for stem in found.stems),
         "```",
     ]
-    return "\n".join(lines), data
+    return "\n".join(lines), found.archive
 
 
 def _trigger_words(triggers: tuple[str, ...]) -> str:

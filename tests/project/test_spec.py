@@ -111,3 +111,23 @@ def test_assume_defined_leaves_a_type_to_the_including_code(tmp_path: Path) -> N
                      CRenderOptions(header_guard=False, assume_defined=known))  # fmt: skip
     assert "typedef _Bool bool;" not in fewer and "enum libbpf_tristate {" not in fewer
     assert "struct pair {" in fewer and "\tbool on;" in fewer
+
+
+def test_a_download_is_made_once_per_state_of_its_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kptrdoc.project import store
+
+    folder = _folder(tmp_path)
+    made = store.download(folder, "demo", "https://example.org/demo/")
+    assert made is not None and made.stems == ("demo",) and made.triggers == ("test_run",)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("made again")
+
+    monkeypatch.setattr(store, "_make", refuse)
+    again = store.download(folder, "demo", "https://example.org/demo/")
+    assert again == made  # from the cache, byte for byte
+    (folder / "demo.bpf.c").write_text((folder / "demo.bpf.c").read_text() + "/* edited */\n")
+    with pytest.raises(AssertionError, match="made again"):
+        store.download(folder, "demo", "https://example.org/demo/")

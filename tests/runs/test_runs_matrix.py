@@ -69,5 +69,5 @@ def test_every_trigger_checks_its_values_in_the_guests(tmp_path: Path) -> None:
         assert found["found"] and found["line"] == found["text"], (kernel.id, found)
         assert found["text"].endswith(" streamed 7")
         (missed,) = runs["streams_seven_not_eight"]["printed"]
-        assert not missed["found"] and missed["error"].endswith("is not in the trace buffer")
+        assert not missed["found"] and "is not in the trace buffer" in missed["error"]
     assert streamed_somewhere, "no kernel of the matrix has BPF streams: the reader is untested"
