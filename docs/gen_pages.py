@@ -81,10 +81,6 @@ def _block(identifier: str, sections: list[str]) -> str:
     return f"::: {identifier}\n    handler: bpf\n    options:\n      sections: [{listed}]\n"
 
 
-SITE_URL = "https://kptrdoc.github.io/kptrdoc/"
-"""Where the site is published (``site_url`` in mkdocs.yml): the downloads link back."""
-
-
 def macro_page(folder: Path, download: str = "") -> tuple[str, str]:
     """The Markdown of one macro page and the header it belongs to; ``download``: the
     "Run it yourself" section of the page's download, placed after the example."""
@@ -115,11 +111,10 @@ def macro_page(folder: Path, download: str = "") -> tuple[str, str]:
 def download_section(folder: Path) -> tuple[str, bytes | None]:
     """The page's download (:mod:`kptrdoc.project`) and the section that links it; ("",
     None) when no example of the folder runs."""
-    from kptrdoc.project.store import download
+    from kptrdoc.project.store import page_download
 
-    front, _ = read_readme(folder)
     try:
-        found = download(folder, front.macro, f"{SITE_URL}macros/{folder.name}/")
+        found = page_download(folder)
     except KptrdocError as exc:  # the page says what is wrong with the sample itself
         log.warning(f"{folder.name}: no download: {exc}")
         return "", None

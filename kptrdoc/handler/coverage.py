@@ -69,7 +69,11 @@ def collect_in_parallel(folders: list[Path]) -> None:
 
 
 def _warm(folder: str) -> None:
+    """One page's evidence and row, then its download (:mod:`kptrdoc.project.store`)."""
+    from kptrdoc.project.store import page_download
+
     try:
         page_row(Path(folder))
+        page_download(Path(folder))
     except KptrdocError:  # a broken page: the build itself reports it, once
         return

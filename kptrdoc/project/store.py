@@ -22,6 +22,10 @@ from kptrdoc.compile import file_digest
 
 SCHEMA = "kptrdoc-download-1"
 
+SITE_URL = "https://kptrdoc.github.io/kptrdoc/"
+"""Where the site is published (``site_url`` in mkdocs.yml): a download's README links
+back to its page."""
+
 
 @dataclass(frozen=True, slots=True)
 class Download:
@@ -36,6 +40,14 @@ class Download:
     bpftool: str | None
     """The libbpf release bpftool must be built with; ``None``: any."""
     archive: bytes
+
+
+def page_download(folder: Path) -> Download | None:
+    """The download of the page of ``folder`` (its macro from the README's front matter)."""
+    from kptrdoc.handler.readme import read_readme
+
+    front, _ = read_readme(folder)
+    return download(folder, front.macro, f"{SITE_URL}macros/{folder.name}/")
 
 
 def download(folder: Path, macro: str, page_url: str) -> Download | None:

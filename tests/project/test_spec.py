@@ -131,3 +131,13 @@ def test_a_download_is_made_once_per_state_of_its_inputs(
     (folder / "demo.bpf.c").write_text((folder / "demo.bpf.c").read_text() + "/* edited */\n")
     with pytest.raises(AssertionError, match="made again"):
         store.download(folder, "demo", "https://example.org/demo/")
+
+
+def test_downloads_link_back_to_the_published_site() -> None:
+    import re
+
+    from kptrdoc.project.store import SITE_URL
+
+    config = (Path(__file__).resolve().parents[2] / "mkdocs.yml").read_text()
+    match = re.search(r"^site_url: (\S+)$", config, re.M)
+    assert match and match.group(1) == SITE_URL
