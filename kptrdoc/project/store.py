@@ -2,8 +2,9 @@
 
 Making the 60 downloads reads every object and renders every loader: seconds that a
 warm site build (and each save under ``make serve``) should not pay again. The key is
-what the download is made of: the folder's files, the page's address, ``vmlinux.h``,
-the pinned libbpf, clang, and kptrdoc's own code, templates and data.
+what the download is made of: the folder's samples (its README only by the macro it
+names), the page's address, ``vmlinux.h``, the pinned libbpf, clang, and kptrdoc's own
+code, templates and data.
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def _key(folder: Path, macro: str, page_url: str) -> str:
     for part in (macro, page_url, str(toolchain.vmlinux_h()), toolchain.libbpf().version,
                  toolchain.clang_version(), _code_fingerprint()):  # fmt: skip
         digest.update(part.encode() + b"\0")
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+    # the README's prose is not part of a download (its macro name is, above): editing it
+    # makes none again
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "README.md"):
         digest.update(path.name.encode() + b"\0" + file_digest(path))
     return digest.hexdigest()
 

@@ -128,6 +128,8 @@ def test_a_download_is_made_once_per_state_of_its_inputs(
     monkeypatch.setattr(store, "_make", refuse)
     again = store.download(folder, "demo", "https://example.org/demo/")
     assert again == made  # from the cache, byte for byte
+    (folder / "README.md").write_text("---\nmacro: demo\n---\nNew prose.\n")
+    assert store.download(folder, "demo", "https://example.org/demo/") == made
     (folder / "demo.bpf.c").write_text((folder / "demo.bpf.c").read_text() + "/* edited */\n")
     with pytest.raises(AssertionError, match="made again"):
         store.download(folder, "demo", "https://example.org/demo/")
