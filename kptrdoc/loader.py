@@ -1379,8 +1379,8 @@ STREAM_READ_LIMIT = 1 << 20
 
 def _read_streams(prog_fd: int) -> str:
     """What the program wrote to its BPF streams (``bpf_stream_printk``), stdout then
-    stderr, read with libbpf's ``bpf_prog_stream_read`` (which consumes it). A kernel
-    without streams answers with an error, and nothing was written there."""
+    stderr, read with libbpf's ``bpf_prog_stream_read``. A kernel without streams answers
+    with an error, and nothing was written there."""
     b = lib().lib
     buf = ctypes.create_string_buffer(64 * 1024)
     text = []
