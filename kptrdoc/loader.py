@@ -943,15 +943,12 @@ class _Getpgid(_Trigger):
         return values
 
 
-BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SCHED_ACT = 1, 3, 4
-BPF_PROG_TYPE_XDP, BPF_PROG_TYPE_CGROUP_SKB = 6, 8
-_PACKET_PROGRAMS = (
-    BPF_PROG_TYPE_SOCKET_FILTER,
-    BPF_PROG_TYPE_SCHED_CLS,
-    BPF_PROG_TYPE_SCHED_ACT,
-    BPF_PROG_TYPE_XDP,
-    BPF_PROG_TYPE_CGROUP_SKB,
-)
+PACKET_PROGRAMS: Mapping[str, int] = MappingProxyType({
+    "BPF_PROG_TYPE_SOCKET_FILTER": 1, "BPF_PROG_TYPE_SCHED_CLS": 3,
+    "BPF_PROG_TYPE_SCHED_ACT": 4, "BPF_PROG_TYPE_XDP": 6, "BPF_PROG_TYPE_CGROUP_SKB": 8,
+})  # fmt: skip
+"""The program types (``enum bpf_prog_type``) that ``test_run`` gives :func:`test_packet`
+(the downloads' loaders too, :mod:`kptrdoc.project.spec`)."""
 
 
 def test_packet() -> bytes:
@@ -1000,7 +997,7 @@ class _TestRun(_Trigger):
     after = ("retval",)
 
     def prepare(self, prog: int) -> RunValues:
-        packet = lib().lib.bpf_program__type(prog) in _PACKET_PROGRAMS
+        packet = lib().lib.bpf_program__type(prog) in PACKET_PROGRAMS.values()
         return replace(_here(), pkt_len=len(test_packet()) if packet else None)
 
     def attach(self, prog: int, values: RunValues) -> int | None:

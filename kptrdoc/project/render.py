@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from kptrdoc import toolchain
 from kptrdoc.floors import derive_floor, objects_uses
 from kptrdoc.loader import UPROBE_ARGS, USDT_ARGS, USDT_NAME, USDT_PROVIDER, test_packet
 from kptrdoc.project.spec import ExampleFile, Project
@@ -103,7 +104,7 @@ def project_files(project: Project, page_url: str) -> dict[str, str]:
     """Every file of the download, by its name in the project directory."""
     env = _environment()
     stems = [f.stem for f in project.files]
-    debian = {r.source: r.version for r in _header_releases()}
+    debian = {r.source: r.version for r in toolchain.header_releases()}
     files = {
         "Makefile": env.get_template("Makefile.jinja").render(project=project, stems=stems),
         "README.md": env.get_template("README.md.jinja").render(
@@ -122,12 +123,6 @@ def project_files(project: Project, page_url: str) -> dict[str, str]:
             usdt_name=USDT_NAME, prelude=PRELUDE, headers=LOADER_HEADERS,
         )  # fmt: skip
     return files
-
-
-def _header_releases() -> list:
-    from kptrdoc import toolchain
-
-    return toolchain.header_releases()
 
 
 def archive(project: Project, files: dict[str, str]) -> bytes:

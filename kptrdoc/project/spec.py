@@ -22,19 +22,13 @@ from kptrdoc.btf.types import Datasec, Var, VarLinkage
 from kptrdoc.compile import compile_flags, compile_main
 from kptrdoc.errors import KptrdocError
 from kptrdoc.expectations import RUN_VALUES, Expectation, ValueSpec, literal_value
-from kptrdoc.facts import libbpf_since
-from kptrdoc.loader import trigger_values
+from kptrdoc.facts import libbpf_since, release_tuple
+from kptrdoc.loader import PACKET_PROGRAMS, trigger_values
 from kptrdoc.macro_uses import scan_macros
 from kptrdoc.objects import BpfObject, load_object
 from kptrdoc.project.listing import UserListing, user_listing
 from kptrdoc.project.userspace import defined_names
 from kptrdoc.variants import main_variant
-
-PACKET_PROGRAMS = frozenset({
-    "BPF_PROG_TYPE_SOCKET_FILTER", "BPF_PROG_TYPE_SCHED_CLS", "BPF_PROG_TYPE_SCHED_ACT",
-    "BPF_PROG_TYPE_XDP", "BPF_PROG_TYPE_CGROUP_SKB",
-})  # fmt: skip
-"""Program types ``test_run`` gives the test packet (as :mod:`kptrdoc.loader` does)."""
 
 LOADER_API: dict[str, tuple[str, str]] = {
     "base": ("0.8.0", "the loader's calls, of which bpf_program__attach_usdt() and the "
@@ -353,4 +347,5 @@ def _bpftool_need(files: Sequence[ExampleFile]) -> LibbpfNeed | None:
 
 
 def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in text.lstrip("v").split("."))
+    """``v1.6.0`` or ``1.6.0`` -> ``(1, 6, 0)``."""
+    return release_tuple(text.lstrip("v"))
