@@ -70,23 +70,9 @@ def downloads(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> lis
         return list(pool.map(lambda a: _build(a, root), archives))
 
 
-def _runnable_folders() -> set[str]:
-    from kptrdoc.compile import compile_main
-    from kptrdoc.objects import load_object
-    from kptrdoc.project.spec import example_sources
-
-    found = set()
-    for folder in sorted(p for p in (REPO / "samples").iterdir() if p.is_dir()):
-        for src in example_sources(folder):
-            programs = load_object(compile_main(src).path).programs
-            if any(p.expect.verdict == "success" and p.expect.runs for p in programs):
-                found.add(folder.name)
-    return found
-
-
 def test_every_page_with_a_run_links_its_download(built_site: Path) -> None:
     names = {p.name.removesuffix(".tar.gz") for p in (built_site / "downloads").glob("*.tar.gz")}
-    assert names == _runnable_folders()
+    assert names == {folder for folder, _ in _expected_checks()}
     assert "__kptr" in names
     for name in names:
         page = (built_site / "macros" / name / "index.html").read_text()
@@ -126,9 +112,7 @@ def _host_runs(downloads: list[Built]) -> dict[tuple[str, str], subprocess.Compl
     return out
 
 
-def _guest_runs(
-    todo: list[tuple[Built, str]], tmp_path: Path
-) -> dict[tuple[str, str], tuple[int, str]]:
+def _guest_runs(todo: list[tuple[Built, str]]) -> dict[tuple[str, str], tuple[int, str]]:
     """Run loaders in the newest recorded kernel, in one boot: (exit status, output)."""
     if not shutil.which("qemu-system-x86_64"):
         skip_or_fail("qemu-system-x86_64 is not installed: refused loaders cannot run")
@@ -194,9 +178,7 @@ def _programs_in(output: str) -> dict[str, list[str]]:
     return found
 
 
-def test_every_loader_runs_and_prints_what_the_page_expects(
-    downloads: list[Built], tmp_path: Path
-) -> None:
+def test_every_loader_runs_and_prints_what_the_page_expects(downloads: list[Built]) -> None:
     built_ok = [b for b in downloads if b.make.returncode == 0]
     assert built_ok
     host = _host_runs(built_ok)
@@ -208,7 +190,7 @@ def test_every_loader_runs_and_prints_what_the_page_expects(
     wrong_on_host = {k: v[1][-600:] for k, v in results.items() if v[0] not in (0, 2)}
     assert not wrong_on_host, wrong_on_host  # a wrong value is never the kernel's refusal
     if refused:
-        results.update(_guest_runs(refused, tmp_path))
+        results.update(_guest_runs(refused))
     failed = {k: v[1][-800:] for k, v in results.items() if v[0] != 0}
     assert not failed, failed
     expected = _expected_checks()
@@ -251,3 +233,34 @@ def test_archives_are_reproducible(built_site: Path) -> None:
     assert found is not None
     data = archive(found, project_files(found, "https://kptrdoc.github.io/kptrdoc/macros/__kptr/"))
     assert data == (built_site / "downloads" / "__kptr.tar.gz").read_bytes()
+
+
+def test_loaders_compile_with_the_oldest_libbpf_their_readme_accepts(
+    downloads: list[Built],
+) -> None:
+    """The README's "libbpf X or newer", held against real older headers: each loader, with
+    its skeleton, compiles against the oldest Debian libbpf headers kptrdoc has (1.1.2,
+    1.4.6, 1.5.0) that are at least X."""
+    from kptrdoc.facts import release_tuple
+
+    older = [r for r in toolchain.header_releases() if r.source != "pinned"]
+    checked = 0
+    for built in downloads:
+        makefile = (built.folder / "Makefile").read_text()
+        need = re.search(r"^LIBBPF_MIN := (\S+)", makefile, re.M)
+        assert need, built.name
+        sdt = ["-I", str(toolchain.sdt_include_dir())] if "SDT_INCLUDE" in makefile else []
+        oldest = next(
+            (r for r in older if release_tuple(r.version) >= release_tuple(need.group(1))), None
+        )
+        if oldest is None:
+            continue
+        for stem in built.stems:
+            proc = subprocess.run(
+                ["cc", "-fsyntax-only", "-Wall", "-Werror", "-I", str(oldest.include_dir),
+                 "-I", ".", *sdt, f"{stem}.c"],
+                cwd=built.folder, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            assert proc.returncode == 0, (built.name, oldest.version, proc.stderr[-600:])
+            checked += 1
+    assert checked >= 50
