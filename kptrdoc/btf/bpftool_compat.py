@@ -58,3 +58,46 @@ def dialect_for(version: tuple[int, int] | None) -> Dialect:
     if version is None or version >= FIRST_24BIT_VLEN:
         return NEWEST
     return LEGACY
+
+
+class CDialect(NamedTuple):
+    """How one Debian build of bpftool prints ``format c``.
+
+    bpftool prints C through the libbpf it is built with. Debian builds
+    bpftool from the kernel tree, so its libbpf is that kernel's
+    ``tools/lib/bpf``, stable fixes included. Compared at test time with the
+    builds themselves (``tests/btf/test_c_dump.py``):
+
+    - Debian 12's 7.1.0+6.1 already has libbpf's December 2022 layout fixes
+      (0b80970c padding, b9f1a06c packed records, db117049 empty records) and
+      the July 2024 ``(void)`` prototypes (205e86de), but not e6e0e3fd, the
+      ``mode(byte)``/``mode(word)`` attribute on one- and eight-byte enums;
+    - Debian 13's 7.5.0+6.12 has all of them, sorts the types (bpftool's
+      ``sort_btf_c``) and appends kfunc prototypes with the ``__ksym`` and
+      ``__weak`` macros. Unlike bpftool's own v7.5.0 tag it prints no
+      ``__bpf_fastcall``.
+    """
+
+    name: str
+    enum_size_modes: bool
+    """One- and eight-byte enums get ``mode(byte)``/``mode(word)`` (libbpf e6e0e3fd)."""
+    sorted_types: bool
+    """The types are dumped in ``sort_btf_c`` order, not by id."""
+    kfuncs: bool
+    """``__ksym``/``__weak`` macros, then every ``bpf_kfunc``-tagged function's prototype."""
+
+
+C_7_1 = CDialect("7.1", enum_size_modes=False, sorted_types=False, kfuncs=False)
+"""Debian 12's bpftool 7.1.0 (built from Linux 6.1)."""
+C_7_5 = CDialect("7.5", enum_size_modes=True, sorted_types=True, kfuncs=True)
+"""Debian 13's bpftool 7.5.0 (built from Linux 6.12)."""
+C_NEWEST = C_7_5
+C_DIALECTS = {d.name: d for d in (C_7_1, C_7_5)}
+"""The builds the C dump is checked against, by bpftool version."""
+
+
+def c_dialect_for(version: tuple[int, int] | None) -> CDialect:
+    """The C dialect of bpftool ``version``: 7.5's from 7.5 on (``None``: the newest)."""
+    if version is None or version >= (7, 5):
+        return C_7_5
+    return C_7_1

@@ -1,0 +1,934 @@
+"""A ``vmlinux.h`` exactly as ``bpftool btf dump file F format c`` prints it.
+
+bpftool prints C through libbpf's BTF-to-C dumper. This module follows the
+same rules, read from libbpf's ``btf_dump.c`` and bpftool's ``btf.c`` and
+checked against both tools at test time; the code is kptrdoc's own:
+
+Ordering
+    Each type asked for is placed after everything it needs, depth first. A
+    need is *strong* when the type is embedded by value (or reached through
+    an anonymous record, which C writes inline) and *weak* when a pointer to
+    a named record is enough: then a forward declaration
+    (``struct foo;``) is printed where the record would otherwise come too
+    late. Typedefs behave like records. Integers and ``void`` are always
+    there. A record that contains itself by value is an error (bpftool:
+    "unsatisfiable type cycle").
+
+Names
+    Records, unions and enums share one namespace, typedefs and enumerators
+    another. The second type to claim a name gets ``name___2``, the third
+    ``name___3``, in the order the dump reaches them. Forward declarations
+    and empty enums keep their name.
+
+Layout
+    Each member is placed at its BTF bit offset. Where the natural alignment
+    of C would not put it there, unnamed bitfields (``long: 64;``) fill the
+    gap, and a record whose members cannot all be naturally aligned is
+    ``__attribute__((packed))``. Enums of one or eight bytes get
+    ``mode(byte)``/``mode(word)`` where the bpftool build does that
+    (:class:`~kptrdoc.btf.bpftool_compat.CDialect`).
+
+bpftool adds the ``#ifndef __VMLINUX_H__`` guard, the ``preserve_access_index``
+pragma and, from 7.5, sorts the types first (by a rank of their kind, then by
+name) and appends the kfunc prototypes (``extern ... __weak __ksym;``).
+
+Speed: the records stay a flat word array (:class:`~kptrdoc.btf.wireview.WireView`);
+only what is printed is read, and alignment and sizes are computed once per type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from kptrdoc.btf.bpftool_compat import C_NEWEST, CDialect
+from kptrdoc.btf.errors import BTFError
+from kptrdoc.btf.wireview import (
+    ARRAY,
+    CONST,
+    DATASEC,
+    DECL_TAG,
+    ENUM,
+    ENUM64,
+    FLOAT,
+    FUNC,
+    FUNC_PROTO,
+    FWD,
+    INT,
+    PTR,
+    RESTRICT,
+    STRUCT,
+    TYPE_TAG,
+    TYPEDEF,
+    UNION,
+    VAR,
+    VOLATILE,
+    WireView,
+)
+
+if TYPE_CHECKING:
+    from kptrdoc.btf.records import Records
+
+MAX_TABS = 13
+"""libbpf indents at most this many tabs deep."""
+
+_MODS = frozenset({VOLATILE, CONST, RESTRICT})
+_MODS_AND_TAG = frozenset({VOLATILE, CONST, RESTRICT, TYPE_TAG})
+_WITH_TYPE = frozenset({PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, VAR, DECL_TAG, TYPE_TAG})
+_CHAIN_THROUGH = frozenset({PTR, VOLATILE, CONST, RESTRICT, FUNC_PROTO, TYPE_TAG})
+_CHAIN_ENDS = frozenset({INT, ENUM, ENUM64, FWD, STRUCT, UNION, TYPEDEF, FLOAT})
+_SORT_THROUGH = frozenset({TYPE_TAG, CONST, PTR, VOLATILE, RESTRICT, TYPEDEF, DECL_TAG})
+
+# ordering and emitting states, one byte per type id
+_NOT_DONE, _IN_PROGRESS, _DONE = 0, 1, 2
+
+_MISSING_BASE_TYPES = {
+    "__Poly8_t": "unsigned char",
+    "__Poly16_t": "unsigned short",
+    "__Poly64_t": "unsigned long long",
+    "__Poly128_t": "unsigned __int128",
+}
+"""Typedefs GCC's Arm SIMD types need, printed before an ``INT`` of that name."""
+
+_U64 = (1 << 64) - 1
+
+
+def _tabs(level: int) -> str:
+    return "\t" * min(level, MAX_TABS)
+
+
+class CDumper:
+    """libbpf's ``btf_dump`` over one BTF: :meth:`dump_type` any ids, then :meth:`text`.
+
+    State carries over between calls as in libbpf: a type printed for one
+    root is not printed again for the next.
+    """
+
+    def __init__(self, view: WireView, dialect: CDialect = C_NEWEST) -> None:
+        self.v = view
+        self.dialect = dialect
+        n = view.count
+        self._order = bytearray(n)
+        self._emit = bytearray(n)
+        self._fwd_done = bytearray(n)
+        self._order[0] = _DONE
+        self._emit[0] = _DONE
+        self._referenced: bytearray | None = None
+        self._resolved: dict[int, str] = {}
+        self._type_names: dict[str, int] = {}
+        self._ident_names: dict[str, int] = {}
+        self._align: dict[int, int] = {}
+        self._size: dict[int, int] = {}
+        self._queue: list[int] = []
+        self.out: list[str] = []
+
+    # -- the two passes ---------------------------------------------------------
+
+    def dump_type(self, type_id: int) -> None:
+        """Print ``type_id`` and everything it needs that was not printed yet."""
+        if not 0 <= type_id < self.v.count:
+            raise BTFError(f"type id {type_id} is not in the BTF (it has {self.v.count} ids)")
+        self._queue = []
+        try:
+            self._order_type(type_id, False)
+            for queued in self._queue:
+                self._emit_type(queued, 0)
+        except IndexError:
+            raise BTFError(f"a type reachable from [{type_id}] refers to a missing type id") from None
+        except RecursionError:
+            raise BTFError(f"the types reachable from [{type_id}] nest too deeply to print") from None
+
+    def text(self) -> str:
+        return "".join(self.out)
+
+    def _is_referenced(self, type_id: int) -> bool:
+        """Whether any type refers to ``type_id`` (a function's return type does not count)."""
+        ref = self._referenced
+        if ref is None:
+            ref = self._referenced = self._mark_referenced()
+        return bool(ref[type_id])
+
+    def _mark_referenced(self) -> bytearray:
+        v = self.v
+        ref = bytearray(v.count)
+        words, at, kind, st, info = v.words, v.at, v.kind, v.st, v.info
+        mask = v.vlen_mask
+        for type_id in range(1, v.count):
+            k = kind[type_id]
+            if k in _WITH_TYPE:
+                ref[st[type_id]] = 1
+            elif k == STRUCT or k == UNION:
+                a = at[type_id]
+                for m in words[a + 1 : a + 3 * (info[type_id] & mask) : 3]:
+                    ref[m] = 1
+            elif k == FUNC_PROTO:
+                a = at[type_id]
+                for m in words[a + 1 : a + 2 * (info[type_id] & mask) : 2]:
+                    ref[m] = 1
+            elif k == DATASEC:
+                a = at[type_id]
+                for m in words[a : a + 3 * (info[type_id] & mask) : 3]:
+                    ref[m] = 1
+            elif k == ARRAY:
+                a = at[type_id]
+                ref[words[a]] = 1
+                ref[words[a + 1]] = 1
+            elif k not in (INT, ENUM, ENUM64, FWD, FLOAT):
+                raise BTFError(f"[{type_id}]: kind {k} is not one the C dump can print")
+        return ref
+
+    def _order_type(self, type_id: int, through_ptr: bool) -> int:
+        """Queue what ``type_id`` needs, then it; 1 when the link to it is strong."""
+        order = self._order
+        state = order[type_id]
+        if state == _DONE:
+            return 1
+        v = self.v
+        kind = v.kind[type_id]
+        named = v.name_off[type_id] != 0
+        if state == _IN_PROGRESS:
+            if (kind == STRUCT or kind == UNION) and through_ptr and named:
+                return 0
+            raise BTFError(f"unsatisfiable type cycle, id:[{type_id}]")
+        if kind == INT or kind == FLOAT:
+            order[type_id] = _DONE
+            return 0
+        if kind == PTR:
+            strong = self._order_type(v.st[type_id], True)
+            order[type_id] = _DONE
+            return strong
+        if kind == ARRAY:
+            return self._order_type(v.words[v.at[type_id]], False)
+        if kind == STRUCT or kind == UNION:
+            if through_ptr and named:
+                return 0
+            order[type_id] = _IN_PROGRESS
+            a = v.at[type_id]
+            for member in v.words[a + 1 : a + 3 * v.vlen(type_id) : 3]:
+                self._order_type(member, False)
+            if named:
+                self._queue.append(type_id)
+            order[type_id] = _DONE
+            return 1
+        if kind == ENUM or kind == ENUM64 or kind == FWD:
+            if named or not self._is_referenced(type_id):
+                self._queue.append(type_id)
+            order[type_id] = _DONE
+            return 1
+        if kind == TYPEDEF:
+            strong = self._order_type(v.st[type_id], through_ptr)
+            if through_ptr and not strong:
+                return 0
+            self._queue.append(type_id)
+            order[type_id] = _DONE
+            return 1
+        if kind in _MODS_AND_TAG:
+            return self._order_type(v.st[type_id], through_ptr)
+        if kind == FUNC_PROTO:
+            strong = self._order_type(v.st[type_id], through_ptr)
+            a = v.at[type_id]
+            for param in v.words[a + 1 : a + 2 * v.vlen(type_id) : 2]:
+                if self._order_type(param, through_ptr):
+                    strong = 1
+            return strong
+        if kind in (FUNC, VAR, DATASEC, DECL_TAG):
+            order[type_id] = _DONE
+            return 0
+        raise BTFError(f"[{type_id}]: kind {kind} is not one the C dump can print")
+
+    def _emit_type(self, type_id: int, container: int) -> None:
+        """Print the definitions ``type_id`` needs at top level (``container`` 0)."""
+        emit = self._emit
+        state = emit[type_id]
+        if state == _DONE:
+            return
+        v = self.v
+        kind = v.kind[type_id]
+        out = self.out
+        if state == _IN_PROGRESS:
+            if self._fwd_done[type_id]:
+                return
+            if kind == STRUCT or kind == UNION:
+                if type_id == container or v.name_off[type_id] == 0:
+                    return
+                out.append(self._record_fwd(type_id))
+                out.append(";\n\n")
+                self._fwd_done[type_id] = 1
+            elif kind == TYPEDEF:
+                if not self._blacklisted(type_id):
+                    self._typedef_def(type_id, 0)
+                    out.append(";\n\n")
+                self._fwd_done[type_id] = 1
+            return
+        if kind == INT:
+            name = self._type_name(type_id)
+            alias = _MISSING_BASE_TYPES.get(name)
+            if alias is not None:
+                out.append(f"typedef {alias} {name};\n\n")
+            emit[type_id] = _DONE
+        elif kind == ENUM or kind == ENUM64:
+            if container == 0:
+                self._enum_def(type_id, 0)
+                out.append(";\n\n")
+            emit[type_id] = _DONE
+        elif kind in _MODS_AND_TAG or kind == PTR:
+            self._emit_type(v.st[type_id], container)
+        elif kind == ARRAY:
+            self._emit_type(v.words[v.at[type_id]], container)
+        elif kind == FWD:
+            out.append(self._fwd_def(type_id))
+            out.append(";\n\n")
+            emit[type_id] = _DONE
+        elif kind == TYPEDEF:
+            emit[type_id] = _IN_PROGRESS
+            self._emit_type(v.st[type_id], type_id)
+            if not self._fwd_done[type_id] and not self._blacklisted(type_id):
+                self._typedef_def(type_id, 0)
+                out.append(";\n\n")
+            emit[type_id] = _DONE
+        elif kind == STRUCT or kind == UNION:
+            emit[type_id] = _IN_PROGRESS
+            named = v.name_off[type_id] != 0
+            if container == 0 or not named:
+                inner = type_id if named else container
+                a = v.at[type_id]
+                for member in v.words[a + 1 : a + 3 * v.vlen(type_id) : 3]:
+                    self._emit_type(member, inner)
+            elif not self._fwd_done[type_id] and type_id != container:
+                out.append(self._record_fwd(type_id))
+                out.append(";\n\n")
+                self._fwd_done[type_id] = 1
+            if container == 0:
+                self._struct_def(type_id, 0)
+                out.append(";\n\n")
+                emit[type_id] = _DONE
+            else:
+                emit[type_id] = _NOT_DONE
+        elif kind == FUNC_PROTO:
+            self._emit_type(v.st[type_id], container)
+            a = v.at[type_id]
+            for param in v.words[a + 1 : a + 2 * v.vlen(type_id) : 2]:
+                self._emit_type(param, container)
+
+    # -- names --------------------------------------------------------------------
+
+    def _resolve(self, type_id: int, names: dict[str, int]) -> str:
+        found = self._resolved.get(type_id)
+        if found is not None:
+            return found
+        v = self.v
+        name_off = v.name_off[type_id]
+        if name_off == 0:
+            return ""
+        name = v.name(name_off)
+        kind = v.kind[type_id]
+        if not (kind == FWD or (kind == ENUM and v.vlen(type_id) == 0)):
+            count = names.get(name, 0) + 1
+            names[name] = count
+            if count > 1:
+                name = f"{name}___{count}"
+        self._resolved[type_id] = name
+        return name
+
+    def _type_name(self, type_id: int) -> str:
+        return self._resolve(type_id, self._type_names)
+
+    def _ident_name(self, type_id: int) -> str:
+        return self._resolve(type_id, self._ident_names)
+
+    def _blacklisted(self, type_id: int) -> bool:
+        name_off = self.v.name_off[type_id]
+        return name_off != 0 and self.v.name(name_off) == "__builtin_va_list"
+
+    # -- sizes and alignment (btf__align_of, btf__resolve_size) -------------------
+
+    def align_of(self, type_id: int) -> int:
+        found = self._align.get(type_id)
+        if found is not None:
+            return found
+        v = self.v
+        kind = v.kind[type_id]
+        if kind in (INT, ENUM, ENUM64, FLOAT):
+            align = min(v.pointer_size, v.st[type_id])
+        elif kind == PTR:
+            align = v.pointer_size
+        elif kind == TYPEDEF or kind in _MODS_AND_TAG:
+            align = self.align_of(v.st[type_id])
+        elif kind == ARRAY:
+            align = self.align_of(v.words[v.at[type_id]])
+        elif kind == STRUCT or kind == UNION:
+            align = self._record_align(type_id)
+        else:
+            align = 0
+        self._align[type_id] = align
+        return align
+
+    def _record_align(self, type_id: int) -> int:
+        v = self.v
+        words, a, vlen = v.words, v.at[type_id], v.vlen(type_id)
+        bitfields = v.kflag(type_id)
+        best = 1
+        for i in range(vlen):
+            m_type, m_off = words[a + 3 * i + 1], words[a + 3 * i + 2]
+            align = self.align_of(m_type)
+            if align <= 0:
+                return 0
+            best = max(best, align)
+            if not (bitfields and m_off >> 24) and m_off % (8 * align):
+                return 1
+        return 1 if v.st[type_id] % best else best
+
+    def resolve_size(self, type_id: int) -> int:
+        """``btf__resolve_size``, or -1 where libbpf gives an error."""
+        found = self._size.get(type_id)
+        if found is not None:
+            return found
+        v = self.v
+        nelems = 1
+        size = -1
+        current = type_id
+        for _ in range(32):
+            if current == 0:
+                break
+            kind = v.kind[current]
+            if kind in (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT):
+                size = v.st[current]
+                break
+            if kind == PTR:
+                size = v.pointer_size
+                break
+            if kind in (TYPEDEF, VOLATILE, CONST, RESTRICT, VAR, DECL_TAG, TYPE_TAG):
+                current = v.st[current]
+            elif kind == ARRAY:
+                a = v.at[current]
+                count = v.words[a + 2]
+                if nelems and count > 0xFFFFFFFF // nelems:
+                    size = -1
+                    break
+                nelems *= count
+                current = v.words[a]
+            else:
+                break
+        if size >= 0 and nelems and size > 0xFFFFFFFF // nelems:
+            size = -1
+        result = nelems * size if size >= 0 else -1
+        self._size[type_id] = result
+        return result
+
+    def _packed(self, type_id: int) -> bool:
+        v = self.v
+        words, a, vlen = v.words, v.at[type_id], v.vlen(type_id)
+        bitfields = v.kflag(type_id)
+        best = 1
+        for i in range(vlen):
+            m_type, m_off = words[a + 3 * i + 1], words[a + 3 * i + 2]
+            align = self.align_of(m_type)
+            if align and not (bitfields and m_off >> 24) and m_off % (8 * align):
+                return True
+            best = max(best, align)
+        return v.st[type_id] % best != 0
+
+    # -- definitions --------------------------------------------------------------
+
+    def _record_fwd(self, type_id: int) -> str:
+        v = self.v
+        keyword = "struct" if v.kind[type_id] == STRUCT else "union"
+        return f"{keyword}{' ' if v.name_off[type_id] else ''}{self._type_name(type_id)}"
+
+    def _fwd_def(self, type_id: int) -> str:
+        keyword = "union" if self.v.kflag(type_id) else "struct"
+        return f"{keyword} {self._type_name(type_id)}"
+
+    def _struct_def(self, type_id: int, level: int) -> None:
+        v = self.v
+        out = self.out
+        dialect = self.dialect
+        is_struct = v.kind[type_id] == STRUCT
+        size = v.st[type_id]
+        vlen = v.vlen(type_id)
+        bitfields = v.kflag(type_id)
+        align = self.align_of(type_id)
+        packed = is_struct and self._packed(type_id)
+        keyword = "struct" if is_struct else "union"
+        out.append(f"{keyword}{' ' if v.name_off[type_id] else ''}{self._type_name(type_id)} {{")
+        inner = _tabs(level + 1)
+        words, a = v.words, v.at[type_id]
+        name = v.name
+        off = 0
+        prev_bitfield = False
+        for i in range(vlen):
+            m_name, m_type, m_raw = words[a + 3 * i], words[a + 3 * i + 1], words[a + 3 * i + 2]
+            if bitfields:
+                m_bits, m_off = m_raw >> 24, m_raw & 0xFFFFFF
+            else:
+                m_bits, m_off = 0, m_raw
+            m_align = 1 if packed else self.align_of(m_type)
+            self._padding(off, m_off, m_align, prev_bitfield and m_bits != 0, level + 1)
+            out.append(f"\n{inner}")
+            self.emit_decl(m_type, name(m_name), level + 1)
+            if m_bits:
+                out.append(f": {m_bits};")
+                off = m_off + m_bits
+                prev_bitfield = True
+            else:
+                out.append(";")
+                off = m_off + max(0, self.resolve_size(m_type)) * 8
+                prev_bitfield = False
+        if is_struct:
+            self._padding(off, size * 8, align, False, level + 1)
+        out.append(f"\n{_tabs(level)}}}" if vlen or size else "}")
+        if packed:
+            out.append(" __attribute__((packed))")
+
+    def _padding(self, cur: int, nxt: int, nxt_align: int, in_bitfield: bool, level: int) -> None:
+        """Unnamed bitfields from bit ``cur`` to ``nxt``, the largest aligned unit first."""
+        if cur >= nxt:
+            return
+        pads = (("long", self.v.pointer_size * 8), ("int", 32), ("short", 16), ("char", 8))
+        tabs = _tabs(level)
+        out = self.out
+        new = pad_bits = 0
+        pad_type = ""
+        for pad_type, pad_bits in pads:
+            new = -(-cur // pad_bits) * pad_bits
+            if new <= nxt:
+                break
+        if cur < new <= nxt:
+            if (
+                in_bitfield
+                or (new == nxt and -(-cur // (nxt_align * 8)) * nxt_align * 8 != new)
+                or (new != nxt and nxt - new <= new - cur)
+            ):
+                out.append(f"\n{tabs}{pad_type}: {new - cur if in_bitfield else 0};")
+            cur = new
+        while cur != nxt:
+            bits = min(nxt - cur, pad_bits)
+            if bits == pad_bits:
+                out.append(f"\n{tabs}{pad_type}: {pad_bits};")
+                cur += bits
+                continue
+            for pad_type, pad_bits in reversed(pads):
+                if pad_bits >= bits:
+                    out.append(f"\n{tabs}{pad_type}: {bits};")
+                    cur += bits
+                    break
+
+    def _enum_def(self, type_id: int, level: int) -> None:
+        v = self.v
+        out = self.out
+        vlen = v.vlen(type_id)
+        named = v.name_off[type_id] != 0
+        out.append(f"enum{' ' if named else ''}{self._type_name(type_id)}")
+        if not vlen:
+            return
+        out.append(" {")
+        inner = _tabs(level + 1)
+        words, a = v.words, v.at[type_id]
+        signed = v.kflag(type_id)
+        idents = self._ident_names
+        is_enum64 = v.kind[type_id] == ENUM64
+        step = 3 if is_enum64 else 2
+        upper_zero = True
+        for i in range(vlen):
+            name = v.name(words[a + step * i])
+            count = idents.get(name, 0) + 1
+            idents[name] = count
+            if count > 1:
+                name = f"{name}___{count}"
+            if is_enum64:
+                hi = words[a + step * i + 2]
+                upper_zero = upper_zero and hi == 0
+                value = (hi << 32) | words[a + step * i + 1]
+                if signed:
+                    value = value - (1 << 64) if value >> 63 else value
+                    out.append(f"\n{inner}{name} = {value}LL,")
+                else:
+                    out.append(f"\n{inner}{name} = {value}ULL,")
+            else:
+                value = words[a + step * i + 1]
+                if signed and value >> 31:
+                    value -= 1 << 32
+                out.append(f"\n{inner}{name} = {value},")
+        out.append(f"\n{_tabs(level)}}}")
+        if self.dialect.enum_size_modes:
+            size = v.st[type_id]
+            if size == 1:
+                out.append(" __attribute__((mode(byte)))")
+            elif size == 8 and v.pointer_size == 8 and (not is_enum64 or upper_zero):
+                out.append(" __attribute__((mode(word)))")
+
+    def _typedef_def(self, type_id: int, level: int) -> None:
+        name = self._ident_name(type_id)
+        target = self.v.st[type_id]
+        if target == 0 and name == "__gnuc_va_list":
+            self.out.append("typedef __builtin_va_list __gnuc_va_list")
+            return
+        self.out.append("typedef ")
+        self.emit_decl(target, name, level)
+
+    # -- declarators ----------------------------------------------------------------
+
+    def emit_decl(self, type_id: int, field: str, level: int) -> None:
+        """``btf_dump__emit_type_decl``: the C declaration of ``field`` of type ``type_id``."""
+        v = self.v
+        kind = v.kind
+        stack: list[int] = []
+        current = type_id
+        while True:
+            stack.append(current)
+            if current == 0:
+                break
+            k = kind[current]
+            if k in _CHAIN_THROUGH:
+                current = v.st[current]
+            elif k == ARRAY:
+                current = v.words[v.at[current]]
+            else:
+                break
+        self._emit_chain(stack, field, level)
+
+    def _pop_mods(self, stack: list[int]) -> None:
+        kind = self.v.kind
+        out = self.out
+        while stack:
+            k = kind[stack[-1]]
+            if k == VOLATILE:
+                out.append("volatile ")
+            elif k == CONST:
+                out.append("const ")
+            elif k == RESTRICT:
+                out.append("restrict ")
+            else:
+                return
+            stack.pop()
+
+    def _emit_chain(self, stack: list[int], field: str, level: int) -> None:
+        v = self.v
+        out = self.out
+        kind = v.kind
+        last_was_ptr = True
+        while stack:
+            type_id = stack.pop()
+            if type_id == 0:
+                self._pop_mods(stack)
+                out.append("void")
+                last_was_ptr = False
+                continue
+            k = kind[type_id]
+            if k == PTR:
+                out.append("*" if last_was_ptr else " *")
+            elif k == INT or k == FLOAT:
+                self._pop_mods(stack)
+                out.append(v.name(v.name_off[type_id]))
+            elif k == TYPEDEF:
+                self._pop_mods(stack)
+                out.append(self._ident_name(type_id))
+            elif k == STRUCT or k == UNION:
+                self._pop_mods(stack)
+                if v.name_off[type_id] == 0:
+                    self._struct_def(type_id, level)
+                else:
+                    out.append(self._record_fwd(type_id))
+            elif k == ENUM or k == ENUM64:
+                self._pop_mods(stack)
+                if v.name_off[type_id] == 0:
+                    self._enum_def(type_id, level)
+                else:
+                    out.append(f"enum {self._type_name(type_id)}")
+            elif k == FWD:
+                self._pop_mods(stack)
+                out.append(self._fwd_def(type_id))
+            elif k == CONST:
+                out.append(" const")
+            elif k == VOLATILE:
+                out.append(" volatile")
+            elif k == RESTRICT:
+                out.append(" restrict")
+            elif k == TYPE_TAG:
+                self._pop_mods(stack)
+                out.append(f' __attribute__((btf_type_tag("{v.name(v.name_off[type_id])}")))')
+            elif k == ARRAY:
+                nelems = v.words[v.at[type_id] + 2]
+                while stack and kind[stack[-1]] in _MODS_AND_TAG:
+                    stack.pop()
+                if not stack:
+                    self._emit_name(field, last_was_ptr)
+                    out.append(f"[{nelems}]")
+                    return
+                multidim = kind[stack[-1]] == ARRAY
+                if field and not last_was_ptr:
+                    out.append(" ")
+                if not multidim:
+                    out.append("(")
+                self._emit_chain(stack, field, level)
+                if not multidim:
+                    out.append(")")
+                out.append(f"[{nelems}]")
+                return
+            elif k == FUNC_PROTO:
+                while stack and kind[stack[-1]] in _MODS_AND_TAG:
+                    stack.pop()
+                if stack:
+                    out.append(" (")
+                    self._emit_chain(stack, field, level)
+                    out.append(")")
+                else:
+                    self._emit_name(field, last_was_ptr)
+                self._params(type_id, level)
+                return
+            else:
+                return
+            last_was_ptr = k == PTR
+        self._emit_name(field, last_was_ptr)
+
+    def _emit_name(self, field: str, last_was_ptr: bool) -> None:
+        if field and not last_was_ptr:
+            self.out.append(" ")
+        self.out.append(field)
+
+    def _params(self, type_id: int, level: int) -> None:
+        v = self.v
+        out = self.out
+        vlen = v.vlen(type_id)
+        words, a = v.words, v.at[type_id]
+        out.append("(")
+        if vlen == 0 or vlen == 1 and words[a + 1] == 0:
+            out.append("void)")
+            return
+        for i in range(vlen):
+            if i:
+                out.append(", ")
+            p_name, p_type = words[a + 2 * i], words[a + 2 * i + 1]
+            if i == vlen - 1 and p_type == 0:
+                out.append("...")
+                break
+            self.emit_decl(p_type, v.name(p_name), level)
+        out.append(")")
+
+
+# -- bpftool's layer: the guard, the order of the roots, the kfuncs --------------------------
+
+_HEAD = (
+    "#ifndef __VMLINUX_H__\n"
+    "#define __VMLINUX_H__\n"
+    "\n"
+    "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
+    "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n"
+    "#endif\n\n"
+)
+_KSYM_MACROS = (
+    "#ifndef __ksym\n"
+    '#define __ksym __attribute__((section(".ksyms")))\n'
+    "#endif\n\n"
+    "#ifndef __weak\n"
+    "#define __weak __attribute__((weak))\n"
+    "#endif\n\n"
+)
+_TAIL = (
+    "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
+    "#pragma clang attribute pop\n"
+    "#endif\n"
+    "\n"
+    "#endif /* __VMLINUX_H__ */\n"
+)
+
+
+def dump_c(
+    records: Records,
+    dialect: CDialect = C_NEWEST,
+    *,
+    pointer_size: int | None = None,
+    roots: Iterable[int] | None = None,
+) -> str:
+    """The text of ``bpftool btf dump file F format c`` (``roots``: ``root_id`` ids)."""
+    view = WireView(records, pointer_size=pointer_size)
+    dumper = CDumper(view, dialect)
+    out = dumper.out
+    out.append(_HEAD)
+    if dialect.kfuncs:
+        out.append(_KSYM_MACROS)
+    if roots is not None:
+        for type_id in roots:
+            dumper.dump_type(type_id)
+    else:
+        order = sorted_ids(view) if dialect.sorted_types else range(1, view.count)
+        for type_id in order:
+            dumper.dump_type(type_id)
+        if dialect.kfuncs:
+            _kfuncs(dumper)
+    out.append(_TAIL)
+    return dumper.text()
+
+
+def _kfuncs(dumper: CDumper) -> None:
+    """Every function tagged ``bpf_kfunc``, by name, as an ``extern ... __ksym``."""
+    v = dumper.v
+    out = dumper.out
+    out.append("\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n")
+    kfuncs: list[int] = []
+    kind, st, name_off, name = v.kind, v.st, v.name_off, v.name
+    for type_id in range(1, v.count):
+        if kind[type_id] != DECL_TAG or v.words[v.at[type_id]] != 0xFFFFFFFF:
+            continue
+        func = st[type_id]
+        if func >= v.count or kind[func] != FUNC:
+            continue
+        if name(name_off[type_id]) == "bpf_kfunc":
+            kfuncs.append(func)
+    kfuncs.sort(key=lambda func: _c_order(name(name_off[func])))
+    for func in kfuncs:
+        out.append("extern ")
+        dumper.emit_decl(st[func], name(name_off[func]), 0)
+        out.append(" __weak __ksym;\n")
+    out.append("#endif\n\n")
+
+
+def _c_order(text: str) -> str:
+    """``text`` with each byte as one character, so that it sorts like ``strcmp``."""
+    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+# -- bpftool 7.5's order of the roots ----------------------------------------------------------
+
+_NO_RANK = 10
+
+
+def sorted_ids(view: WireView) -> list[int]:
+    """The ids in bpftool 7.5's order, as it dumps them.
+
+    bpftool sorts every id (void included) by a rank of its kind (anonymous
+    enums, named enums, numbers, named records, named function prototypes,
+    everything else), then by the name of what it stands for, its own name and
+    a hash of its contents, then by id. It then dumps the sorted list from its
+    second entry, so the first one in that order is left out unless another
+    type needs it.
+    """
+    kind, name_off, st, words, at = view.kind, view.name_off, view.st, view.words, view.at
+    name = view.name
+    rank_memo: dict[int, int] = {}
+    sort_memo: dict[int, str] = {}
+
+    def rank_named(type_id: int) -> int:
+        """The rank of ``type_id`` reached from a named type."""
+        found = rank_memo.get(type_id)
+        if found is not None:
+            return found
+        k = kind[type_id]
+        if k == ENUM or k == ENUM64:
+            found = 1
+        elif k == INT or k == FLOAT:
+            found = 2
+        elif k == STRUCT or k == UNION:
+            found = 3
+        elif k == FUNC_PROTO:
+            found = 4
+        elif k == ARRAY:
+            found = rank_named(words[at[type_id]])
+        elif k in _SORT_THROUGH:
+            found = rank_named(st[type_id])
+        else:
+            found = _NO_RANK
+        rank_memo[type_id] = found
+        return found
+
+    def rank(type_id: int) -> int:
+        if name_off[type_id]:
+            return rank_named(type_id)
+        k = kind[type_id]
+        if k == ENUM or k == ENUM64:
+            return 0
+        if k == INT or k == FLOAT:
+            return 2
+        return _NO_RANK
+
+    def sort_name_ref(type_id: int) -> str:
+        found = sort_memo.get(type_id)
+        if found is not None:
+            return found
+        k = kind[type_id]
+        if k == ARRAY:
+            found = sort_name_ref(words[at[type_id]])
+        elif k in _SORT_THROUGH:
+            found = sort_name_ref(st[type_id])
+        else:
+            found = name(name_off[type_id])
+        sort_memo[type_id] = found
+        return found
+
+    def sort_name(type_id: int) -> str:
+        k = kind[type_id]
+        if (k == ENUM or k == ENUM64) and not name_off[type_id] and view.vlen(type_id):
+            return name(words[at[type_id]])
+        return sort_name_ref(type_id)
+
+    keys = [
+        (rank(type_id), _c_order(sort_name(type_id)), _c_order(name(name_off[type_id])))
+        for type_id in range(view.count)
+    ]
+    ids = sorted(range(view.count), key=keys.__getitem__)
+    # ties on (rank, names) are broken by the content hash, then by id
+    hasher = _DisambigHash(view)
+    start = 0
+    while start < len(ids):
+        end = start + 1
+        key = keys[ids[start]]
+        while end < len(ids) and keys[ids[end]] == key:
+            end += 1
+        if end - start > 1:
+            group = sorted(ids[start:end], key=lambda type_id: (hasher.of(type_id, True), type_id))
+            ids[start:end] = group
+        start = end
+    return ids[1:]
+
+
+class _DisambigHash:
+    """bpftool's ``btf_type_disambig_hash``: a type's names and shape, hashed.
+
+    ``h * 31 + x`` modulo 2**64 over the type's name, its enumerators' names,
+    its members' names and (without their members) types, and what it refers
+    to. Strings hash as libbpf's ``str_hash`` does, over signed chars. Both the
+    string hashes and the member-less type hashes are kept.
+    """
+
+    def __init__(self, view: WireView) -> None:
+        self.v = view
+        self._strings: dict[int, int] = {0: 0}
+        self._shallow: dict[int, int] = {}
+
+    def _name(self, h: int, off: int) -> int:
+        if not off:
+            return h
+        found = self._strings.get(off)
+        if found is None:
+            found = 0
+            for byte in self.v.name(off).encode("utf-8", "surrogateescape"):
+                found = (found * 31 + (byte - 256 if byte >= 128 else byte)) & _U64
+            self._strings[off] = found
+        return (h * 31 + found) & _U64
+
+    def of(self, type_id: int, members: bool) -> int:
+        if not members:
+            found = self._shallow.get(type_id)
+            if found is not None:
+                return found
+        v = self.v
+        words, a = v.words, v.at[type_id]
+        h = self._name(0, v.name_off[type_id])
+        k = v.kind[type_id]
+        if k == ENUM or k == ENUM64:
+            step = 3 if k == ENUM64 else 2
+            for i in range(v.vlen(type_id)):
+                h = self._name(h, words[a + step * i])
+        elif k == STRUCT or k == UNION:
+            if members:
+                for i in range(v.vlen(type_id)):
+                    h = self._name(h, words[a + 3 * i])
+                    h = (h * 31 + self.of(words[a + 3 * i + 1], False)) & _U64
+        elif k in _SORT_THROUGH:
+            h = (h * 31 + self.of(v.st[type_id], members)) & _U64
+        elif k == ARRAY:
+            h = (h * 31 + words[a + 2]) & _U64
+            h = (h * 31 + self.of(words[a], members)) & _U64
+        if not members:
+            self._shallow[type_id] = h
+        return h
