@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -575,17 +576,44 @@ def bpftool_libbpf(bpftool: Path | str) -> str | None:
     return match.group(1) if match else None
 
 
+def bpftool_version(bpftool: Path | str) -> str | None:
+    """A bpftool's own release (``bpftool version``: "/usr/sbin/bpftool v7.1.0" gives "7.1"), or
+    ``None`` when it does not run here."""
+    try:
+        out = subprocess.run([str(bpftool), "version"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout  # fmt: skip
+    except OSError:
+        return None
+    match = re.search(r"^\S*bpftool v(\d+\.\d+)", out, re.MULTILINE)
+    return match.group(1) if match else None
+
+
 def bpftool_with_libbpf(minimum: str) -> Path:
     """A bpftool built with libbpf ``minimum`` or newer that runs on this machine: the
     system's, else one unpacked from a Debian suite's ``bpftool`` package into
     ``cache_dir()/bpftool/`` (Debian 12's is built with libbpf 1.1, its backport with
     1.5). For the downloads' builds; bpftool is never part of kptrdoc's own product."""
     wanted = _version_key(minimum)
+    return _debian_bpftool(
+        lambda binary: _version_key(bpftool_libbpf(binary) or "0") >= wanted,
+        f"built with libbpf >= {minimum}",
+    )
+
+
+def bpftool_release(release: str) -> Path:
+    """Debian's bpftool ``release`` ("7.1" is Debian 12's, "7.5" Debian 13's and
+    bookworm-backports'): the system's when it is that release, else unpacked from the
+    first suite that ships it. A test oracle for the C dump's dialects."""
+    return _debian_bpftool(lambda binary: bpftool_version(binary) == release, f"{release}")
+
+
+def _debian_bpftool(accept: Callable[[Path], bool], what: str) -> Path:
+    """The system's bpftool, a cached one, or one unpacked from a suite, that ``accept``s."""
     system = shutil.which("bpftool")
-    if system and _version_key(bpftool_libbpf(system) or "0") >= wanted:
+    if system and accept(Path(system)):
         return Path(system)
     for binary in sorted((cache_dir() / "bpftool").glob("*/usr/sbin/bpftool")):
-        if _version_key(bpftool_libbpf(binary) or "0") >= wanted:
+        if accept(binary):
             return binary
     apt = IsolatedApt(cache_dir() / "apt")
     if apt.stale():
@@ -603,10 +631,10 @@ def bpftool_with_libbpf(minimum: str) -> Path:
                         continue
                     root.mkdir(parents=True, exist_ok=True)
                     subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(root)], check=True)
-            if _version_key(bpftool_libbpf(binary) or "0") >= wanted:
-                _log(f"bpftool {version} ({suite}): built with libbpf >= {minimum}")
+            if accept(binary):
+                _log(f"bpftool {version} ({suite}): {what}")
                 return binary
-    raise ToolchainError(f"no bpftool built with libbpf >= {minimum} runs on this machine")
+    raise ToolchainError(f"no bpftool {what} runs on this machine")
 
 
 def multiarch_includes() -> list[str]:

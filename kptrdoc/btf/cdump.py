@@ -68,6 +68,7 @@ from kptrdoc.btf.wireview import (
 
 if TYPE_CHECKING:
     from kptrdoc.btf.records import Records
+    from kptrdoc.btf.strings import StringTable
 
 MAX_TABS = 13
 """libbpf indents at most this many tabs deep."""
@@ -134,9 +135,13 @@ class CDumper:
             for queued in self._queue:
                 self._emit_type(queued, 0)
         except IndexError:
-            raise BTFError(f"a type reachable from [{type_id}] refers to a missing type id") from None
+            raise BTFError(
+                f"a type reachable from [{type_id}] refers to a missing type id"
+            ) from None
         except RecursionError:
-            raise BTFError(f"the types reachable from [{type_id}] nest too deeply to print") from None
+            raise BTFError(
+                f"the types reachable from [{type_id}] nest too deeply to print"
+            ) from None
 
     def text(self) -> str:
         return "".join(self.out)
@@ -157,7 +162,7 @@ class CDumper:
             k = kind[type_id]
             if k in _WITH_TYPE:
                 ref[st[type_id]] = 1
-            elif k == STRUCT or k == UNION:
+            elif k in (STRUCT, UNION):
                 a = at[type_id]
                 for m in words[a + 1 : a + 3 * (info[type_id] & mask) : 3]:
                     ref[m] = 1
@@ -187,10 +192,10 @@ class CDumper:
         kind = v.kind[type_id]
         named = v.name_off[type_id] != 0
         if state == _IN_PROGRESS:
-            if (kind == STRUCT or kind == UNION) and through_ptr and named:
+            if (kind in (STRUCT, UNION)) and through_ptr and named:
                 return 0
             raise BTFError(f"unsatisfiable type cycle, id:[{type_id}]")
-        if kind == INT or kind == FLOAT:
+        if kind in (INT, FLOAT):
             order[type_id] = _DONE
             return 0
         if kind == PTR:
@@ -199,7 +204,7 @@ class CDumper:
             return strong
         if kind == ARRAY:
             return self._order_type(v.words[v.at[type_id]], False)
-        if kind == STRUCT or kind == UNION:
+        if kind in (STRUCT, UNION):
             if through_ptr and named:
                 return 0
             order[type_id] = _IN_PROGRESS
@@ -210,7 +215,7 @@ class CDumper:
                 self._queue.append(type_id)
             order[type_id] = _DONE
             return 1
-        if kind == ENUM or kind == ENUM64 or kind == FWD:
+        if kind in (ENUM, ENUM64, FWD):
             if named or not self._is_referenced(type_id):
                 self._queue.append(type_id)
             order[type_id] = _DONE
@@ -248,7 +253,7 @@ class CDumper:
         if state == _IN_PROGRESS:
             if self._fwd_done[type_id]:
                 return
-            if kind == STRUCT or kind == UNION:
+            if kind in (STRUCT, UNION):
                 if type_id == container or v.name_off[type_id] == 0:
                     return
                 out.append(self._record_fwd(type_id))
@@ -266,7 +271,7 @@ class CDumper:
             if alias is not None:
                 out.append(f"typedef {alias} {name};\n\n")
             emit[type_id] = _DONE
-        elif kind == ENUM or kind == ENUM64:
+        elif kind in (ENUM, ENUM64):
             if container == 0:
                 self._enum_def(type_id, 0)
                 out.append(";\n\n")
@@ -286,7 +291,7 @@ class CDumper:
                 self._typedef_def(type_id, 0)
                 out.append(";\n\n")
             emit[type_id] = _DONE
-        elif kind == STRUCT or kind == UNION:
+        elif kind in (STRUCT, UNION):
             emit[type_id] = _IN_PROGRESS
             named = v.name_off[type_id] != 0
             if container == 0 or not named:
@@ -356,7 +361,7 @@ class CDumper:
             align = self.align_of(v.st[type_id])
         elif kind == ARRAY:
             align = self.align_of(v.words[v.at[type_id]])
-        elif kind == STRUCT or kind == UNION:
+        elif kind in (STRUCT, UNION):
             align = self._record_align(type_id)
         else:
             align = 0
@@ -442,7 +447,6 @@ class CDumper:
     def _struct_def(self, type_id: int, level: int) -> None:
         v = self.v
         out = self.out
-        dialect = self.dialect
         is_struct = v.kind[type_id] == STRUCT
         size = v.st[type_id]
         vlen = v.vlen(type_id)
@@ -489,7 +493,8 @@ class CDumper:
         out = self.out
         new = pad_bits = 0
         pad_type = ""
-        for pad_type, pad_bits in pads:
+        for unit_type, unit_bits in pads:
+            pad_type, pad_bits = unit_type, unit_bits
             new = -(-cur // pad_bits) * pad_bits
             if new <= nxt:
                 break
@@ -617,19 +622,19 @@ class CDumper:
             k = kind[type_id]
             if k == PTR:
                 out.append("*" if last_was_ptr else " *")
-            elif k == INT or k == FLOAT:
+            elif k in (INT, FLOAT):
                 self._pop_mods(stack)
                 out.append(v.name(v.name_off[type_id]))
             elif k == TYPEDEF:
                 self._pop_mods(stack)
                 out.append(self._ident_name(type_id))
-            elif k == STRUCT or k == UNION:
+            elif k in (STRUCT, UNION):
                 self._pop_mods(stack)
                 if v.name_off[type_id] == 0:
                     self._struct_def(type_id, level)
                 else:
                     out.append(self._record_fwd(type_id))
-            elif k == ENUM or k == ENUM64:
+            elif k in (ENUM, ENUM64):
                 self._pop_mods(stack)
                 if v.name_off[type_id] == 0:
                     self._enum_def(type_id, level)
@@ -692,7 +697,7 @@ class CDumper:
         vlen = v.vlen(type_id)
         words, a = v.words, v.at[type_id]
         out.append("(")
-        if vlen == 0 or vlen == 1 and words[a + 1] == 0:
+        if vlen == 0 or (vlen == 1 and words[a + 1] == 0):
             out.append("void)")
             return
         for i in range(vlen):
@@ -738,9 +743,13 @@ def dump_c(
     dialect: CDialect = C_NEWEST,
     *,
     pointer_size: int | None = None,
-    roots: Iterable[int] | None = None,
+    roots: Iterable[int | str] | None = None,
 ) -> str:
-    """The text of ``bpftool btf dump file F format c`` (``roots``: ``root_id`` ids)."""
+    """The text of ``bpftool btf dump file F format c``.
+
+    ``roots`` dumps only those types (ids, or names as :func:`root_ids` reads
+    them) and what they need, like bpftool's ``root_id``.
+    """
     view = WireView(records, pointer_size=pointer_size)
     dumper = CDumper(view, dialect)
     out = dumper.out
@@ -748,7 +757,7 @@ def dump_c(
     if dialect.kfuncs:
         out.append(_KSYM_MACROS)
     if roots is not None:
-        for type_id in roots:
+        for type_id in root_ids(view, records.strings, roots):
             dumper.dump_type(type_id)
     else:
         order = sorted_ids(view) if dialect.sorted_types else range(1, view.count)
@@ -791,6 +800,8 @@ def _c_order(text: str) -> str:
 # -- bpftool 7.5's order of the roots ----------------------------------------------------------
 
 _NO_RANK = 10
+_HASHES_CONTENT = frozenset({ENUM, ENUM64, STRUCT, UNION, ARRAY, *_SORT_THROUGH})
+"""Kinds whose disambiguation hash covers more than their own name."""
 
 
 def sorted_ids(view: WireView) -> list[int]:
@@ -804,6 +815,7 @@ def sorted_ids(view: WireView) -> list[int]:
     type needs it.
     """
     kind, name_off, st, words, at = view.kind, view.name_off, view.st, view.words, view.at
+    info = view.info
     name = view.name
     rank_memo: dict[int, int] = {}
     sort_memo: dict[int, str] = {}
@@ -814,11 +826,11 @@ def sorted_ids(view: WireView) -> list[int]:
         if found is not None:
             return found
         k = kind[type_id]
-        if k == ENUM or k == ENUM64:
+        if k in (ENUM, ENUM64):
             found = 1
-        elif k == INT or k == FLOAT:
+        elif k in (INT, FLOAT):
             found = 2
-        elif k == STRUCT or k == UNION:
+        elif k in (STRUCT, UNION):
             found = 3
         elif k == FUNC_PROTO:
             found = 4
@@ -831,17 +843,8 @@ def sorted_ids(view: WireView) -> list[int]:
         rank_memo[type_id] = found
         return found
 
-    def rank(type_id: int) -> int:
-        if name_off[type_id]:
-            return rank_named(type_id)
-        k = kind[type_id]
-        if k == ENUM or k == ENUM64:
-            return 0
-        if k == INT or k == FLOAT:
-            return 2
-        return _NO_RANK
-
     def sort_name_ref(type_id: int) -> str:
+        """The name ``type_id`` sorts by when reached from another type."""
         found = sort_memo.get(type_id)
         if found is not None:
             return found
@@ -855,26 +858,39 @@ def sorted_ids(view: WireView) -> list[int]:
         sort_memo[type_id] = found
         return found
 
-    def sort_name(type_id: int) -> str:
+    keys: list[tuple[int, str, str]] = []
+    add = keys.append
+    vlen_mask = view.vlen_mask
+    for type_id in range(view.count):
+        off = name_off[type_id]
+        own = name(off)
         k = kind[type_id]
-        if (k == ENUM or k == ENUM64) and not name_off[type_id] and view.vlen(type_id):
-            return name(words[at[type_id]])
-        return sort_name_ref(type_id)
-
-    keys = [
-        (rank(type_id), _c_order(sort_name(type_id)), _c_order(name(name_off[type_id])))
-        for type_id in range(view.count)
-    ]
+        if k in (ENUM, ENUM64):
+            rank = 1 if off else 0
+            sort_name = own if off or not info[type_id] & vlen_mask else name(words[at[type_id]])
+        elif k == ARRAY or k in _SORT_THROUGH:
+            rank = rank_named(type_id) if off else _NO_RANK
+            sort_name = sort_name_ref(type_id)
+        else:
+            rank = rank_named(type_id) if off else 2 if k in (INT, FLOAT) else _NO_RANK
+            sort_name = own
+        if not sort_name.isascii():
+            sort_name = _c_order(sort_name)
+        if not own.isascii():
+            own = _c_order(own)
+        add((rank, sort_name, own))
     ids = sorted(range(view.count), key=keys.__getitem__)
-    # ties on (rank, names) are broken by the content hash, then by id
+    # ties on (rank, names) are broken by the content hash, then by id; a group whose
+    # kinds hash their name only (prototypes, functions, variables ...) stays in id order
     hasher = _DisambigHash(view)
     start = 0
-    while start < len(ids):
+    total = len(ids)
+    while start < total:
         end = start + 1
         key = keys[ids[start]]
-        while end < len(ids) and keys[ids[end]] == key:
+        while end < total and keys[ids[end]] == key:
             end += 1
-        if end - start > 1:
+        if end - start > 1 and any(kind[i] in _HASHES_CONTENT for i in ids[start:end]):
             group = sorted(ids[start:end], key=lambda type_id: (hasher.of(type_id, True), type_id))
             ids[start:end] = group
         start = end
@@ -894,6 +910,7 @@ class _DisambigHash:
         self.v = view
         self._strings: dict[int, int] = {0: 0}
         self._shallow: dict[int, int] = {}
+        self._deep: dict[int, int] = {}
 
     def _name(self, h: int, off: int) -> int:
         if not off:
@@ -907,19 +924,19 @@ class _DisambigHash:
         return (h * 31 + found) & _U64
 
     def of(self, type_id: int, members: bool) -> int:
-        if not members:
-            found = self._shallow.get(type_id)
-            if found is not None:
-                return found
+        memo = self._deep if members else self._shallow
+        found = memo.get(type_id)
+        if found is not None:
+            return found
         v = self.v
         words, a = v.words, v.at[type_id]
         h = self._name(0, v.name_off[type_id])
         k = v.kind[type_id]
-        if k == ENUM or k == ENUM64:
+        if k in (ENUM, ENUM64):
             step = 3 if k == ENUM64 else 2
             for i in range(v.vlen(type_id)):
                 h = self._name(h, words[a + step * i])
-        elif k == STRUCT or k == UNION:
+        elif k in (STRUCT, UNION):
             if members:
                 for i in range(v.vlen(type_id)):
                     h = self._name(h, words[a + 3 * i])
@@ -929,6 +946,35 @@ class _DisambigHash:
         elif k == ARRAY:
             h = (h * 31 + words[a + 2]) & _U64
             h = (h * 31 + self.of(words[a], members)) & _U64
-        if not members:
-            self._shallow[type_id] = h
+        memo[type_id] = h
         return h
+
+
+_NAMED_KINDS = {"struct": (STRUCT,), "union": (UNION,), "enum": (ENUM, ENUM64)}
+_DEFINABLE = frozenset({STRUCT, UNION, ENUM, ENUM64, TYPEDEF, FWD})
+
+
+def root_ids(view: WireView, strings: StringTable, wanted: Iterable[int | str]) -> list[int]:
+    """Type ids for ``roots``: a number is an id; a name (``task_struct``, ``struct
+    task_struct``, ``u32``) is every struct, union, enum or typedef of that name."""
+    ids: list[int] = []
+    for item in wanted:
+        text = str(item).strip()
+        if text.isdigit():
+            if int(text) >= view.count:
+                raise BTFError(f"there is no type id {text} (the last is {view.count - 1})")
+            ids.append(int(text))
+            continue
+        keyword, _, rest = text.partition(" ")
+        kinds = _NAMED_KINDS.get(keyword, ()) if rest else ()
+        name = rest.strip() if kinds else text
+        offsets = set(strings.offsets_of(name)) if name else set()
+        found = [
+            type_id
+            for type_id, name_off in enumerate(view.name_off)
+            if name_off in offsets and view.kind[type_id] in (kinds or _DEFINABLE)
+        ]
+        if not found:
+            raise BTFError(f"no struct, union, enum or typedef is named {text!r}")
+        ids.extend(found)
+    return ids

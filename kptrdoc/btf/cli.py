@@ -1,12 +1,13 @@
-"""``kptrdoc btf dump FILE [--base FILE] [--format raw|c]``."""
+"""``kptrdoc btf dump FILE [--base FILE] [--format raw|c] [--root TYPE]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from kptrdoc.btf.bpftool_compat import LEGACY, NEWEST
-from kptrdoc.btf.load import load_btf, load_records
+from kptrdoc.btf.bpftool_compat import C_DIALECTS, C_NEWEST, LEGACY, NEWEST
+from kptrdoc.btf.errors import BTFError
+from kptrdoc.btf.load import elf_pointer_size, load_records
 
 DIALECTS = {"newest": NEWEST, "legacy": LEGACY}
 
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "dump",
         help="print every type of FILE (an ELF object or raw BTF)",
         description="Print the BTF of FILE: 'raw' is bpftool's 'btf dump file' text, "
-        "'c' is compilable C declarations of the types.",
+        "'c' is the vmlinux.h that 'bpftool btf dump file FILE format c' prints, byte for byte.",
     )
     dump.add_argument("file", metavar="FILE", help="ELF object with .BTF, or raw BTF")
     dump.add_argument("--base", metavar="FILE", help="base BTF for split BTF (e.g. vmlinux)")
@@ -29,9 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="raw format: print as the newest bpftool (24-bit vlen) or as 7.1-7.7 (16-bit)",
     )
     dump.add_argument(
-        "--kptr-macros",
-        action="store_true",
-        help="c format: print known type tags as libbpf macros (__kptr, __rcu ...)",
+        "--c-dialect",
+        choices=sorted(C_DIALECTS),
+        default=C_NEWEST.name,
+        help="c format: print as Debian 12's bpftool 7.1 or Debian 13's 7.5 "
+        "(sorted types, kfunc prototypes)",
+    )
+    dump.add_argument(
+        "--root",
+        metavar="TYPE",
+        action="append",
+        help="c format: only TYPE (an id or a name) and what it needs, like bpftool's "
+        "root_id; repeatable",
     )
 
 
@@ -47,9 +57,14 @@ def run(args: argparse.Namespace) -> int:
         for piece in iter_raw(records, DIALECTS[args.bpftool_dialect]):
             _write(piece)
     else:
-        from kptrdoc.btf.cformat import CRenderOptions, render_c
+        from kptrdoc.btf.cdump import dump_c
 
-        spec = load_btf(args.file, args.base)
-        _write(render_c(spec, options=CRenderOptions(tag_macros=args.kptr_macros)))
+        records = load_records(args.file, args.base)
+        size = elf_pointer_size(args.file)
+        try:
+            text = dump_c(records, C_DIALECTS[args.c_dialect], pointer_size=size, roots=args.root)
+        except BTFError as exc:
+            raise BTFError(f"{args.file}: {exc}") from None
+        _write(text)
     sys.stdout.flush()
     return 0

@@ -53,6 +53,18 @@ def btf_bytes(path: str | Path) -> tuple[bytes, bytes | None]:
     raise BTFFileError(f"{path}: neither raw BTF (magic eb9f) nor an ELF object")
 
 
+def elf_pointer_size(path: str | Path) -> int | None:
+    """4 or 8 for an ELF object (its class, as libbpf reads it), ``None`` for raw BTF."""
+    try:
+        with open(path, "rb") as f:
+            ident = f.read(5)
+    except OSError as exc:
+        raise BTFFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not ident.startswith(ELF_MAGIC) or len(ident) < 5:
+        return None
+    return 4 if ident[4] == 1 else 8
+
+
 def load_btf(path: str | Path, base_path: str | Path | None = None) -> Spec:
     """Parse the BTF of ``path`` (split against ``base_path`` when given)."""
     base = load_btf(base_path) if base_path is not None else None

@@ -69,6 +69,10 @@ class StringTable:
         self._cache[offset] = text
         return text
 
+    def text(self) -> str:
+        """This table (not the base's) as one string, one character per byte (latin-1)."""
+        return self._text if self._text is not None else self._data.decode("latin-1")
+
     def offsets_of(self, text: str) -> list[int]:
         """Every offset (here and in the base) at which ``text`` can be read, suffixes included."""
         needle = text.encode("utf-8", "surrogateescape") + b"\0"

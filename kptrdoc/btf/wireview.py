@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import sys
 from array import array
-from itertools import repeat
+from operator import itemgetter
 
+from kptrdoc.btf import wire
 from kptrdoc.btf.errors import BTFError
 from kptrdoc.btf.records import Records
 
@@ -65,7 +66,6 @@ class WireView:
             blob = blob.base
         chain.reverse()
         words = array("I")
-        names: dict[int, str] = {0: ""}
         starts: list[int] = [0]
         for part in chain:
             if len(part.type_data) % 4:
@@ -75,22 +75,27 @@ class WireView:
             if (part.byte_order == "little") != (sys.byteorder == "little"):
                 chunk.byteswap()
             words.extend(chunk)
-            if any(off % 4 for off in part.offsets):
-                raise BTFError("expected every type record to start on a 32-bit word", 0)
-            starts.extend(base_word + off // 4 for off in part.offsets)
-            names.update(part.strings.by_offset())
+            if any(info % 4 or elem % 4 for info, elem in wire.record_sizes(part.layout).values()):
+                raise BTFError("expected records of whole 32-bit words (see the layout section)", 0)
+            starts.extend([base_word + (off >> 2) for off in part.offsets])
         self.words = words
         self.count = len(starts)
         """Number of ids, void included (``btf__type_cnt``)."""
-        get = words.__getitem__
-        self.name_off: list[int] = [0, *map(get, starts[1:])]
-        self.info: list[int] = [0, *map(get, (s + 1 for s in starts[1:]))]
-        self.st: list[int] = [0, *map(get, (s + 2 for s in starts[1:]))]
-        self.at: list[int] = [0, *(s + 3 for s in starts[1:])]
+        # one C-level gather per field: itemgetter over all record starts at once
+        words.append(0)  # void's head: starts[0] points at this zero word
+        starts[0] = len(words) - 1
+        words.extend((0, 0))
+        self.name_off: list[int] = list(itemgetter(*starts)(words))
+        self.info: list[int] = list(itemgetter(*[s + 1 for s in starts])(words))
+        self.st: list[int] = list(itemgetter(*[s + 2 for s in starts])(words))
+        self.at: list[int] = [s + 3 for s in starts]
         self.kind: list[int] = [(i >> 24) & kind_mask for i in self.info]
         self.vlen_mask = vlen_mask
-        self._names = names
+        self._names: dict[int, str] = {0: ""}
         self._strings = records.strings
+        self._text = [
+            (part.strings.base_len, part.strings.total_len, part.strings.text()) for part in chain
+        ]
         self.pointer_size = pointer_size or self._long_size() or 8
         """What libbpf takes: the ELF class of an object, else the size of ``long``."""
 
@@ -98,10 +103,14 @@ class WireView:
         """The string at ``off`` (suffix references too)."""
         found = self._names.get(off)
         if found is None:
-            try:
-                found = self._strings.get(off)
-            except BTFError:
-                found = ""
+            found = ""
+            for first, end, text in self._text:
+                if first <= off < end:
+                    local = off - first
+                    found = text[local : text.index("\0", local)]
+                    if not found.isascii():
+                        found = found.encode("latin-1").decode("utf-8", "surrogateescape")
+                    break
             self._names[off] = found
         return found
 
@@ -132,11 +141,3 @@ class WireView:
         if kind == ARRAY:
             return [words[at], words[at + 1]]
         return [self.st[type_id]]
-
-
-def heads_of(records: Records) -> list[tuple[int, int, int]]:
-    """(name_off, info, size-or-type) of every record of ``records`` itself, in id order."""
-    import struct
-
-    head = struct.Struct(records.header.byte_order + "III").unpack_from
-    return list(map(head, repeat(records.type_data, len(records.offsets)), records.offsets))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kptrdoc.btf.bpftool_compat import Dialect, dialect_for
+from kptrdoc.btf.bpftool_compat import C_DIALECTS, Dialect, dialect_for
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
@@ -48,6 +48,21 @@ def bpftool_dialect(bpftool: str) -> Dialect:
     return dialect_for((int(m.group(1)), int(m.group(2))) if m else None)
 
 
+@pytest.fixture(scope="session", params=sorted(C_DIALECTS))
+def c_bpftool(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """(C dialect, the Debian bpftool of that release): the installed one, and the
+    other release unpacked from its .deb (``toolchain.bpftool_release``)."""
+    from kptrdoc import toolchain
+
+    need_tool("bpftool")
+    try:
+        return request.param, str(toolchain.bpftool_release(request.param))
+    except toolchain.ToolchainError as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(str(exc))
+
+
 @pytest.fixture(scope="session")
 def pahole() -> str:
     return need_tool("pahole")
@@ -67,6 +82,32 @@ def compile_c(clang: str, source: Path, target: str, out_dir: Path, *extra: str)
             capture_output=True,
         )
     return out
+
+
+def sample_sources() -> list[Path]:
+    from kptrdoc.compile import loadable_samples
+
+    return loadable_samples(REPO / "samples")
+
+
+def compile_sample(clang: str, source: Path, build_dir: Path) -> Path:
+    """A sample compiled as the site compiles it (once per session and sample)."""
+    from kptrdoc.toolchain import libbpf, multiarch_includes, vmlinux_h
+
+    try:
+        includes = [
+            f"-I{libbpf().include_dir}",
+            f"-I{Path(vmlinux_h()).parent}",
+            f"-I{REPO / 'kptrdoc' / 'include'}",
+            *multiarch_includes(),  # <asm/errno.h>, for usdt.bpf.h
+        ]
+    except Exception as exc:  # the toolchain module explains what is missing
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"toolchain not set up: {exc}")
+    out_dir = build_dir / source.parent.name
+    out_dir.mkdir(exist_ok=True)
+    return compile_c(clang, source, "bpf", out_dir, "-D__TARGET_ARCH_x86", *includes)
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +137,16 @@ def bpftool_dump(bpftool: str, path: Path | str, base: Path | str | None = None)
     cmd += ["btf", "dump", "file", str(path)]
     proc = subprocess.run(cmd, capture_output=True, check=True)
     return proc.stdout
+
+
+def bpftool_c(bpftool: str, path: Path, base: Path | None = None) -> bytes:
+    """``bpftool btf dump file PATH format c`` (split against ``base``)."""
+    cmd = [bpftool, *(["--base-btf", str(base)] if base else []), "btf", "dump", "file"]
+    return subprocess.run([*cmd, str(path), "format", "c"], capture_output=True, check=True).stdout
+
+
+def kptrdoc_c(dialect: str, path: Path, *extra: str) -> bytes:
+    """``kptrdoc btf dump PATH --format c --c-dialect DIALECT``; it must succeed."""
+    run = kptrdoc("btf", "dump", str(path), "--format", "c", "--c-dialect", dialect, *extra)
+    assert run.returncode == 0, run.stderr
+    return run.stdout

@@ -8,6 +8,7 @@ from btf_support import (  # noqa: F401 (fixtures, registered by being here)
     bpftool,
     bpftool_dialect,
     build_dir,
+    c_bpftool,
     clang,
     compile_fixture,
     pahole,

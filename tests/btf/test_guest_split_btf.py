@@ -3,7 +3,8 @@
 The host exposes no module BTF, so a guest of the kernel matrix copies its
 ``/sys/kernel/btf/vmlinux`` and the BTF of the modules it loaded (the 9p
 stack) into the run directory; ``kptrdoc btf dump MODULE --base vmlinux`` must
-print exactly what ``bpftool btf dump file MODULE base vmlinux`` prints.
+print exactly what ``bpftool btf dump file MODULE base vmlinux`` prints, in the raw
+and (for both Debian bpftool releases) the C format.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from btf_support import bpftool_dump, kptrdoc
+from btf_support import bpftool_c, bpftool_dump, kptrdoc, kptrdoc_c
 
 from kptrdoc.errors import KptrdocError
 
@@ -69,6 +70,18 @@ def test_guest_modules_split_btf(guest_btf: Path, bpftool: str, bpftool_dialect)
         assert run.stdout == expected, module.name
         # split BTF: the module's own ids continue after the base's last one
         assert _first_id(expected) == _last_id(bpftool_dump(bpftool, guest_btf / "vmlinux")) + 1
+
+
+def test_guest_modules_c_dump(guest_btf: Path, c_bpftool: tuple[str, str]) -> None:
+    """``--format c`` of module BTF against its base, as each Debian bpftool prints it."""
+    dialect, bpftool = c_bpftool
+    vmlinux = guest_btf / "vmlinux"
+    modules = [guest_btf / m for m in MODULES if (guest_btf / m).exists()]
+    assert modules, "the guest loaded none of the 9p modules with BTF"
+    for module in modules:
+        expected = bpftool_c(bpftool, module, vmlinux)
+        assert kptrdoc_c(dialect, module, "--base", str(vmlinux)) == expected, module.name
+    assert kptrdoc_c(dialect, vmlinux) == bpftool_c(bpftool, vmlinux)
 
 
 def _first_id(dump: bytes) -> int:

@@ -7,11 +7,18 @@ vmlinux and module BTF, and crafted blobs clang never emits.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from btf_support import FIXTURE_SOURCES, REPO, TARGETS, bpftool_dump, compile_c, kptrdoc, need_tool
+from btf_support import (
+    FIXTURE_SOURCES,
+    TARGETS,
+    bpftool_dump,
+    compile_sample,
+    kptrdoc,
+    need_tool,
+    sample_sources,
+)
 from btfbuild import LAYOUT, Builder
 
 from kptrdoc.btf import Int, Struct, Unknown, parse_btf
@@ -45,30 +52,9 @@ def test_fixture_objects(source, target, compile_fixture, bpftool, bpftool_diale
     assert_same(run.stdout, bpftool_dump(bpftool, obj))
 
 
-def sample_sources() -> list[Path]:
-    from kptrdoc.compile import loadable_samples
-
-    return loadable_samples(REPO / "samples")
-
-
 @pytest.mark.parametrize("source", sample_sources(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_sample_objects(source, clang, bpftool, bpftool_dialect, build_dir):
-    from kptrdoc.toolchain import libbpf, multiarch_includes, vmlinux_h
-
-    try:
-        includes = [
-            f"-I{libbpf().include_dir}",
-            f"-I{Path(vmlinux_h()).parent}",
-            f"-I{REPO / 'kptrdoc' / 'include'}",
-            *multiarch_includes(),  # <asm/errno.h>, for usdt.bpf.h
-        ]
-    except Exception as exc:  # the toolchain module explains what is missing
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"toolchain not set up: {exc}")
-    out_dir = build_dir / source.parent.name
-    out_dir.mkdir(exist_ok=True)
-    obj = compile_c(clang, source, "bpf", out_dir, "-D__TARGET_ARCH_x86", *includes)
+    obj = compile_sample(clang, source, build_dir)
     run = kptrdoc("btf", "dump", str(obj), *dump_args(bpftool_dialect))
     assert run.returncode == 0, run.stderr
     assert_same(run.stdout, bpftool_dump(bpftool, obj))
@@ -116,7 +102,7 @@ def crafted(order: str) -> Builder:
     b.add(17, "noinline", 0, 6, b.u32(0xFFFFFFFF), kflag=1)  # 9: DECL_TAG attribute
     b.add(17, "member", 0, 6, b.u32(1))  # 10
     b.add(2, "", 0, 8)  # 11
-    b.add(12, "linkage_static", 0, 12)  # 12 FUNC -> 13
+    b.add(12, "linkage_static", 0, 13)  # 12 FUNC -> 13
     b.add(13, "", 2, 1, b.u32(b.s("fmt"), 11) + b.u32(0, 0))  # 13: varargs proto
     b.add(12, "ext", 2, 13)  # 14: extern func
     b.add(16, "float", 0, 4)  # 15
