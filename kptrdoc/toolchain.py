@@ -234,27 +234,38 @@ def _pinned_btf(record_path: Path, size: int, mtime_ns: int) -> Path:
 
 
 def vmlinux_h(start: Path | None = None) -> Path:
-    """``vmlinux.h`` for the kernel BTF in use (:func:`vmlinux_btf_path`), generated once
-    per distinct BTF by kptrdoc's own C renderer, so it is the same on every machine."""
+    """``vmlinux.h`` for the kernel BTF in use (:func:`vmlinux_btf_path`), written once
+    per distinct BTF by kptrdoc's C dump (:mod:`kptrdoc.btf.cdump`) as Debian 12's
+    ``bpftool btf dump file F format c`` writes it, byte for byte, so it is the same
+    on every machine and needs no bpftool.
+
+    That is bpftool 7.1's dialect: 7.5's header adds every kfunc's prototype
+    (``extern ... __weak __ksym``), which clashes with a sample's own ``__ksym``
+    declaration of a kfunc unless it defines ``BPF_NO_KFUNC_PROTOTYPES``.
+    """
+    from kptrdoc.btf.bpftool_compat import C_7_1
+
     source = vmlinux_btf_path(start)
     try:
         stat = source.stat()
     except OSError as exc:
         raise ToolchainError(f"{source}: cannot read kernel BTF ({exc.strerror})") from None
     digest = _btf_digest(source, stat.st_size, stat.st_mtime_ns)
-    target = cache_dir() / "vmlinux" / digest / "vmlinux.h"
+    target = cache_dir() / "vmlinux" / digest / f"bpftool-{C_7_1.name}" / "vmlinux.h"
     if target.exists():
         return target
-    from kptrdoc.btf import BTFError, load_btf
-    from kptrdoc.btf.cformat import CRenderOptions, render_c
+    from kptrdoc.btf import BTFError
+    from kptrdoc.btf.cdump import dump_c
+    from kptrdoc.btf.load import elf_pointer_size, load_records
 
     try:
-        text = render_c(load_btf(source), options=CRenderOptions(header_guard=True))
+        size = elf_pointer_size(source)
+        text = dump_c(load_records(source), C_7_1, pointer_size=size)
     except BTFError as exc:
         raise ToolchainError(f"{source}: cannot make vmlinux.h from it: {exc}") from None
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
+    tmp.write_bytes(text.encode("utf-8", "surrogateescape"))
     tmp.replace(target)
     return target
 

@@ -73,9 +73,10 @@ class CDialect(NamedTuple):
       the July 2024 ``(void)`` prototypes (205e86de), but not e6e0e3fd, the
       ``mode(byte)``/``mode(word)`` attribute on one- and eight-byte enums;
     - Debian 13's 7.5.0+6.12 has all of them, sorts the types (bpftool's
-      ``sort_btf_c``) and appends kfunc prototypes with the ``__ksym`` and
-      ``__weak`` macros. Unlike bpftool's own v7.5.0 tag it prints no
-      ``__bpf_fastcall``.
+      ``sort_btf_c`` with its content hash, f333f55) and appends kfunc prototypes
+      with the ``__ksym`` and ``__weak`` macros (3e0251a), in the order of their
+      ``bpf_kfunc`` tags. bpftool's own v7.5.0 tag is later than that tree: it
+      also prints ``__bpf_fastcall`` and sorts the kfuncs by name (7cbe3da).
     """
 
     name: str
@@ -84,7 +85,8 @@ class CDialect(NamedTuple):
     sorted_types: bool
     """The types are dumped in ``sort_btf_c`` order, not by id."""
     kfuncs: bool
-    """``__ksym``/``__weak`` macros, then every ``bpf_kfunc``-tagged function's prototype."""
+    """``__ksym``/``__weak`` macros, then every ``bpf_kfunc``-tagged function's prototype,
+    in the order of the tags."""
 
 
 C_7_1 = CDialect("7.1", enum_size_modes=False, sorted_types=False, kfuncs=False)

@@ -146,6 +146,12 @@ class CDumper:
     def text(self) -> str:
         return "".join(self.out)
 
+    @property
+    def names(self) -> dict[int, str]:
+        """Type id -> the name printed for it (``foo___2`` for a second ``foo``), for
+        every named type printed so far."""
+        return dict(self._resolved)
+
     def _is_referenced(self, type_id: int) -> bool:
         """Whether any type refers to ``type_id`` (a function's return type does not count)."""
         ref = self._referenced
@@ -750,6 +756,18 @@ def dump_c(
     ``roots`` dumps only those types (ids, or names as :func:`root_ids` reads
     them) and what they need, like bpftool's ``root_id``.
     """
+    return run_dump(records, dialect, pointer_size=pointer_size, roots=roots).text()
+
+
+def run_dump(
+    records: Records,
+    dialect: CDialect = C_NEWEST,
+    *,
+    pointer_size: int | None = None,
+    roots: Iterable[int | str] | None = None,
+) -> CDumper:
+    """:func:`dump_c`, returning the dumper: its :meth:`~CDumper.text` and the C name
+    it gave each type (:attr:`~CDumper.names`)."""
     view = WireView(records, pointer_size=pointer_size)
     dumper = CDumper(view, dialect)
     out = dumper.out
@@ -766,26 +784,27 @@ def dump_c(
         if dialect.kfuncs:
             _kfuncs(dumper)
     out.append(_TAIL)
-    return dumper.text()
+    return dumper
 
 
 def _kfuncs(dumper: CDumper) -> None:
-    """Every function tagged ``bpf_kfunc``, by name, as an ``extern ... __ksym``."""
+    """Every function tagged ``bpf_kfunc``, as an ``extern ... __weak __ksym``.
+
+    In the order of the tags: the Linux 6.12 build of bpftool 7.5 does not sort them
+    (bpftool's ``__bpf_fastcall`` change, 7cbe3da, later sorted them by name).
+    """
     v = dumper.v
     out = dumper.out
     out.append("\n/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n")
-    kfuncs: list[int] = []
     kind, st, name_off, name = v.kind, v.st, v.name_off, v.name
     for type_id in range(1, v.count):
         if kind[type_id] != DECL_TAG or v.words[v.at[type_id]] != 0xFFFFFFFF:
             continue
+        if name(name_off[type_id]) != "bpf_kfunc":
+            continue
         func = st[type_id]
         if func >= v.count or kind[func] != FUNC:
             continue
-        if name(name_off[type_id]) == "bpf_kfunc":
-            kfuncs.append(func)
-    kfuncs.sort(key=lambda func: _c_order(name(name_off[func])))
-    for func in kfuncs:
         out.append("extern ")
         dumper.emit_decl(st[func], name(name_off[func]), 0)
         out.append(" __weak __ksym;\n")

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from kptrdoc import toolchain
-from kptrdoc.btf.cformat import render_c
-from kptrdoc.btf.parser import parse_btf
+from kptrdoc.btf.bpftool_compat import C_7_1, C_DIALECTS
+from kptrdoc.btf.cdump import dump_c
+from kptrdoc.btf.parser import parse_btf, read_records
 from kptrdoc.errors import KptrdocError
 from kptrdoc.kernel_btf import (
     GZIP_MAGIC,
@@ -160,10 +161,22 @@ def clang_syntax_check(header: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("suite", SUITES)
-def test_our_vmlinux_h_of_each_kernel_compiles(suite: str, tmp_path: Path) -> None:
+def test_our_vmlinux_h_of_each_kernel_is_bpftools_and_compiles(suite: str, tmp_path: Path) -> None:
+    """Each matrix kernel's vmlinux.h: what each Debian bpftool writes, and it compiles."""
     kernel = cached_kernel(suite)
+    btf = tmp_path / "vmlinux.btf"
+    btf.write_bytes(extract_vmlinuz_btf(Path(kernel["vmlinuz"])))
+    records = read_records(btf.read_bytes())
+    for release, dialect in sorted(C_DIALECTS.items()):
+        try:
+            bpftool = toolchain.bpftool_release(release)
+        except KptrdocError as exc:
+            skip_or_fail(str(exc))
+        theirs = subprocess.run([str(bpftool), "btf", "dump", "file", str(btf), "format", "c"],
+                                capture_output=True, check=True).stdout  # fmt: skip
+        assert dump_c(records, dialect).encode() == theirs, f"bpftool {release}"
     header = tmp_path / "vmlinux.h"
-    header.write_text(render_c(parse_btf(extract_vmlinuz_btf(Path(kernel["vmlinuz"])))))
+    header.write_text(dump_c(records, C_7_1))
     proc = clang_syntax_check(header)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "error" not in proc.stderr
@@ -177,7 +190,7 @@ def test_a_declaration_only_enum_is_a_forward_declaration(tmp_path: Path) -> Non
     types += struct.pack("<III", 0, 2 << 24, 1)  # [2] PTR -> 1
     types += struct.pack("<III", 7, 4 << 24 | 1, 8) + struct.pack("<III", 14, 2, 0)
     header = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings))
-    text = render_c(parse_btf(header + types + strings))
+    text = dump_c(read_records(header + types + strings), C_7_1)
     assert "enum stage;" in text and "{}" not in text
     path = tmp_path / "vmlinux.h"
     path.write_text(text)
