@@ -988,11 +988,7 @@ def root_ids(view: WireView, strings: StringTable, wanted: Iterable[int | str]) 
         kinds = _NAMED_KINDS.get(keyword, ()) if rest else ()
         name = rest.strip() if kinds else text
         offsets = set(strings.offsets_of(name)) if name else set()
-        found = [
-            type_id
-            for type_id, name_off in enumerate(view.name_off)
-            if name_off in offsets and view.kind[type_id] in (kinds or _DEFINABLE)
-        ]
+        found = view.named(offsets, kinds or _DEFINABLE)
         if not found:
             raise BTFError(f"no struct, union, enum or typedef is named {text!r}")
         ids.extend(found)

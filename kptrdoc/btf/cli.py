@@ -50,6 +50,8 @@ def _write(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.root and args.format != "c":
+        raise BTFError("--root picks the types of a C dump: add --format c")
     if args.format == "raw":
         from kptrdoc.btf.raw import iter_raw
 

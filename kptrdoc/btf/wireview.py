@@ -66,30 +66,35 @@ class WireView:
             blob = blob.base
         chain.reverse()
         words = array("I")
-        starts: list[int] = [0]
+        at: list[int] = [0]
+        kind: list[int] = [0]
         for part in chain:
             if len(part.type_data) % 4:
                 raise BTFError("expected a type section of whole 32-bit words", 0)
-            base_word = len(words)
+            if any(info % 4 or elem % 4 for info, elem in wire.record_sizes(part.layout).values()):
+                raise BTFError("expected records of whole 32-bit words (see the layout section)", 0)
+            first = len(words) + 3
             chunk = array("I", part.type_data)
             if (part.byte_order == "little") != (sys.byteorder == "little"):
                 chunk.byteswap()
             words.extend(chunk)
-            if any(info % 4 or elem % 4 for info, elem in wire.record_sizes(part.layout).values()):
-                raise BTFError("expected records of whole 32-bit words (see the layout section)", 0)
-            starts.extend([base_word + (off >> 2) for off in part.offsets])
+            at.extend([first + (off >> 2) for off in part.offsets])
+            kind.extend(part.kinds)
+        at[0] = len(words) + 3  # void: a head of three zero words at the end
+        words.extend((0, 0, 0))
         self.words = words
-        self.count = len(starts)
+        self.at = at
+        self.count = len(at)
         """Number of ids, void included (``btf__type_cnt``)."""
-        # one C-level gather per field: itemgetter over all record starts at once
-        words.append(0)  # void's head: starts[0] points at this zero word
-        starts[0] = len(words) - 1
-        words.extend((0, 0))
-        self.name_off: list[int] = list(itemgetter(*starts)(words))
-        self.info: list[int] = list(itemgetter(*[s + 1 for s in starts])(words))
-        self.st: list[int] = list(itemgetter(*[s + 2 for s in starts])(words))
-        self.at: list[int] = [s + 3 for s in starts]
-        self.kind: list[int] = [(i >> 24) & kind_mask for i in self.info]
+        # the head's words are 3, 2 and 1 before ``at``: one C-level gather each, from
+        # copies of the words shifted by that much
+        shifted = array("I", bytes(12)) + words
+        self.name_off: list[int] = list(itemgetter(*at)(shifted))
+        self.info: list[int] = list(itemgetter(*at)(shifted[1:]))
+        self.st: list[int] = list(itemgetter(*at)(shifted[2:]))
+        if max(kind) > kind_mask:  # a reader of fewer kind bits sees another kind
+            kind = [(i >> 24) & kind_mask for i in self.info]
+        self.kind: list[int] = kind
         self.vlen_mask = vlen_mask
         self._names: dict[int, str] = {0: ""}
         self._strings = records.strings
@@ -141,3 +146,39 @@ class WireView:
         if kind == ARRAY:
             return [words[at], words[at + 1]]
         return [self.st[type_id]]
+
+    def named(self, offsets: set[int], kinds: frozenset[int] | tuple[int, ...]) -> list[int]:
+        """Ids of ``kinds`` whose name is at one of ``offsets`` (``StringTable.offsets_of``)."""
+        kind = self.kind
+        return [i for i, off in enumerate(self.name_off) if off in offsets and kind[i] in kinds]
+
+    def enumerators(self, type_id: int) -> list[tuple[str, int]]:
+        """An ``ENUM``'s or ``ENUM64``'s (name, value) pairs, signed where its kind_flag says."""
+        words, a, vlen = self.words, self.at[type_id], self.vlen(type_id)
+        signed = self.kflag(type_id)
+        out = []
+        if self.kind[type_id] == ENUM64:
+            for i in range(vlen):
+                value = words[a + 3 * i + 2] << 32 | words[a + 3 * i + 1]
+                if signed and value >> 63:
+                    value -= 1 << 64
+                out.append((self.name(words[a + 3 * i]), value))
+        else:
+            for i in range(vlen):
+                value = words[a + 2 * i + 1]
+                if signed and value >> 31:
+                    value -= 1 << 32
+                out.append((self.name(words[a + 2 * i]), value))
+        return out
+
+    def enums_with(self, offsets: set[int]) -> list[int]:
+        """Ids of the enums with an enumerator whose name is at one of ``offsets``."""
+        found = []
+        words, at, info, mask = self.words, self.at, self.info, self.vlen_mask
+        for type_id, k in enumerate(self.kind):
+            if k in (ENUM, ENUM64):
+                step = 3 if k == ENUM64 else 2
+                a = at[type_id]
+                if not offsets.isdisjoint(words[a : a + step * (info[type_id] & mask) : step]):
+                    found.append(type_id)
+        return found

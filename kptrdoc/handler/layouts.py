@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import functools
-import re
 from typing import Any
 
-from kptrdoc import toolchain
-from kptrdoc.errors import KptrdocError
 from kptrdoc.handler import svg
 from kptrdoc.handler.model import FieldRow, MapView
 
 
 @functools.lru_cache(maxsize=1)
 def _map_flag_bits() -> tuple[tuple[str, int], ...]:
-    """The kernel's map flags (the enum holding ``BPF_F_NO_PREALLOC``), from its ``vmlinux.h``."""
-    try:
-        text = toolchain.vmlinux_h().read_text(errors="replace")
-    except (KptrdocError, OSError):
-        return ()
-    for body in re.findall(r"enum \{(.*?)\};", text, re.S):
-        if "BPF_F_NO_PREALLOC" in body:
-            return tuple((n, int(v)) for n, v in re.findall(r"\b(BPF_F_\w+) = (\d+)", body))
-    return ()
+    """The kernel's map flags (the enum holding ``BPF_F_NO_PREALLOC``), from its BTF."""
+    from kptrdoc.objects.kernel_enums import enum_holding
+
+    flags = enum_holding("BPF_F_NO_PREALLOC")
+    return tuple((name, bit) for name, bit in flags.items() if name.startswith("BPF_F_"))
 
 
 def flag_names(flags: int) -> list[str]:

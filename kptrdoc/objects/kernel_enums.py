@@ -1,42 +1,64 @@
-"""Names of kernel enum values (``enum bpf_map_type`` ...), read from the running kernel.
+"""Names of kernel enum values (``enum bpf_map_type`` ...), read from the kernel's BTF.
 
-The names come from ``vmlinux.h`` that the toolchain generates from the
-kernel's own BTF, so a map type this kernel knows is named as this kernel
-names it. Without a toolchain the number is shown instead.
+The BTF is the one the samples' ``vmlinux.h`` is made from
+(:func:`kptrdoc.toolchain.vmlinux_btf_path`), read with kptrdoc's own BTF
+reader, so a map type is named as that kernel names it. Without it the
+number is shown instead.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from kptrdoc.errors import KptrdocError
 
-_VALUE = re.compile(r"\b([A-Z_][A-Z0-9_]*)\s*=\s*(-?\d+)")
+if TYPE_CHECKING:
+    from kptrdoc.btf.strings import StringTable
+    from kptrdoc.btf.wireview import WireView
 
 
 @lru_cache(maxsize=1)
-def _vmlinux_text() -> str:
-    from kptrdoc.toolchain import vmlinux_h
+def _kernel_btf() -> tuple[WireView, StringTable] | None:
+    from kptrdoc import toolchain
+    from kptrdoc.btf.load import load_records
+    from kptrdoc.btf.wireview import WireView
 
     try:
-        return vmlinux_h().read_text(errors="replace")
+        records = load_records(toolchain.vmlinux_btf_path())
     except (KptrdocError, OSError):
-        return ""
+        return None
+    return WireView(records), records.strings
 
 
 @lru_cache(maxsize=8)
 def enum_values(enum: str) -> dict[str, int]:
     """``{"BPF_MAP_TYPE_ARRAY": 2, ...}`` for ``enum bpf_map_type``; empty if unknown."""
-    found = re.search(r"enum " + re.escape(enum) + r" \{(.*?)\};", _vmlinux_text(), re.S)
+    from kptrdoc.btf.wireview import ENUM, ENUM64
+
+    found = _kernel_btf()
     if found is None:
         return {}
-    return {name: int(value) for name, value in _VALUE.findall(found.group(1))}
+    view, strings = found
+    ids = view.named(set(strings.offsets_of(enum)), (ENUM, ENUM64))
+    return dict(view.enumerators(ids[0])) if ids else {}
+
+
+@lru_cache(maxsize=8)
+def enum_holding(value: str) -> dict[str, int]:
+    """All values of the (often anonymous) enum that has an enumerator ``value``, such as
+    the map flags with ``BPF_F_NO_PREALLOC``; empty if unknown."""
+    found = _kernel_btf()
+    if found is None:
+        return {}
+    view, strings = found
+    ids = view.enums_with(set(strings.offsets_of(value)))
+    return dict(view.enumerators(ids[0])) if ids else {}
 
 
 @lru_cache(maxsize=1)
 def map_type_names() -> dict[int, str]:
-    """``{2: "BPF_MAP_TYPE_ARRAY", ...}``; empty when ``vmlinux.h`` is unavailable."""
+    """``{2: "BPF_MAP_TYPE_ARRAY", ...}``; empty when the kernel BTF is unavailable."""
     names: dict[int, str] = {}
     for name, number in enum_values("bpf_map_type").items():
         if name.startswith("__MAX"):

@@ -181,3 +181,5 @@ def test_unknown_root_is_one_line(tmp_path):
         run = kptrdoc("btf", "dump", str(path), "--format", "c", "--root", root)
         assert run.returncode == 1
         assert run.stderr.count("\n") == 1 and str(path) in run.stderr, run.stderr
+    run = kptrdoc("btf", "dump", str(path), "--root", "dup")
+    assert run.returncode == 1 and "--format c" in run.stderr and run.stderr.count("\n") == 1
