@@ -38,7 +38,7 @@ only what is printed is read, and alignment and sizes are computed once per type
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from kptrdoc.btf.bpftool_compat import C_NEWEST, CDialect
@@ -50,12 +50,15 @@ from kptrdoc.btf.wireview import (
     DECL_TAG,
     ENUM,
     ENUM64,
+    ENUMS,
     FLOAT,
     FUNC,
     FUNC_PROTO,
     FWD,
     INT,
+    NUMBERS,
     PTR,
+    RECORDS,
     RESTRICT,
     STRUCT,
     TYPE_TAG,
@@ -78,6 +81,12 @@ _MODS_AND_TAG = frozenset({VOLATILE, CONST, RESTRICT, TYPE_TAG})
 _WITH_TYPE = frozenset({PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, VAR, DECL_TAG, TYPE_TAG})
 _CHAIN_THROUGH = frozenset({PTR, VOLATILE, CONST, RESTRICT, FUNC_PROTO, TYPE_TAG})
 _CHAIN_ENDS = frozenset({INT, ENUM, ENUM64, FWD, STRUCT, UNION, TYPEDEF, FLOAT})
+_ENUMS_AND_FWD = frozenset({ENUM, ENUM64, FWD})
+_NO_REFERENCES = frozenset({INT, ENUM, ENUM64, FWD, FLOAT})
+_NOT_ORDERED = frozenset({FUNC, VAR, DATASEC, DECL_TAG})
+_SIZED_SCALARS = frozenset({INT, ENUM, ENUM64, FLOAT})
+_HAS_SIZE = frozenset({INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT})
+_SIZE_THROUGH = frozenset({TYPEDEF, VOLATILE, CONST, RESTRICT, VAR, DECL_TAG, TYPE_TAG})
 _SORT_THROUGH = frozenset({TYPE_TAG, CONST, PTR, VOLATILE, RESTRICT, TYPEDEF, DECL_TAG})
 
 # ordering and emitting states, one byte per type id
@@ -129,6 +138,8 @@ class CDumper:
         """Print ``type_id`` and everything it needs that was not printed yet."""
         if not 0 <= type_id < self.v.count:
             raise BTFError(f"type id {type_id} is not in the BTF (it has {self.v.count} ids)")
+        if self._order[type_id] == _DONE:  # ordered before: nothing is queued for it
+            return
         self._queue = []
         try:
             self._order_type(type_id, False)
@@ -145,6 +156,26 @@ class CDumper:
 
     def text(self) -> str:
         return "".join(self.out)
+
+    def ordered(self, type_id: int) -> bool:
+        """Whether dumping ``type_id`` now prints nothing: it was placed already, or it
+        is a function, variable, section or tag (never printed as a root), or
+        qualifies, tags or is an array of something placed already."""
+        v = self.v
+        kind, order = v.kind, self._order
+        for _ in range(64):
+            if order[type_id] == _DONE:
+                return True
+            k = kind[type_id]
+            if k in _NOT_ORDERED:
+                return True
+            if k in _MODS_AND_TAG:
+                type_id = v.st[type_id]
+            elif k == ARRAY:
+                type_id = v.words[v.at[type_id]]
+            else:
+                return False
+        return False
 
     @property
     def names(self) -> dict[int, str]:
@@ -168,7 +199,7 @@ class CDumper:
             k = kind[type_id]
             if k in _WITH_TYPE:
                 ref[st[type_id]] = 1
-            elif k in (STRUCT, UNION):
+            elif k in RECORDS:
                 a = at[type_id]
                 for m in words[a + 1 : a + 3 * (info[type_id] & mask) : 3]:
                     ref[m] = 1
@@ -184,7 +215,7 @@ class CDumper:
                 a = at[type_id]
                 ref[words[a]] = 1
                 ref[words[a + 1]] = 1
-            elif k not in (INT, ENUM, ENUM64, FWD, FLOAT):
+            elif k not in _NO_REFERENCES:
                 raise BTFError(f"[{type_id}]: kind {k} is not one the C dump can print")
         return ref
 
@@ -198,10 +229,10 @@ class CDumper:
         kind = v.kind[type_id]
         named = v.name_off[type_id] != 0
         if state == _IN_PROGRESS:
-            if (kind in (STRUCT, UNION)) and through_ptr and named:
+            if kind in RECORDS and through_ptr and named:
                 return 0
             raise BTFError(f"unsatisfiable type cycle, id:[{type_id}]")
-        if kind in (INT, FLOAT):
+        if kind in NUMBERS:
             order[type_id] = _DONE
             return 0
         if kind == PTR:
@@ -210,18 +241,19 @@ class CDumper:
             return strong
         if kind == ARRAY:
             return self._order_type(v.words[v.at[type_id]], False)
-        if kind in (STRUCT, UNION):
+        if kind in RECORDS:
             if through_ptr and named:
                 return 0
             order[type_id] = _IN_PROGRESS
             a = v.at[type_id]
             for member in v.words[a + 1 : a + 3 * v.vlen(type_id) : 3]:
-                self._order_type(member, False)
+                if order[member] != _DONE:
+                    self._order_type(member, False)
             if named:
                 self._queue.append(type_id)
             order[type_id] = _DONE
             return 1
-        if kind in (ENUM, ENUM64, FWD):
+        if kind in _ENUMS_AND_FWD:
             if named or not self._is_referenced(type_id):
                 self._queue.append(type_id)
             order[type_id] = _DONE
@@ -242,7 +274,7 @@ class CDumper:
                 if self._order_type(param, through_ptr):
                     strong = 1
             return strong
-        if kind in (FUNC, VAR, DATASEC, DECL_TAG):
+        if kind in _NOT_ORDERED:
             order[type_id] = _DONE
             return 0
         raise BTFError(f"[{type_id}]: kind {kind} is not one the C dump can print")
@@ -259,7 +291,7 @@ class CDumper:
         if state == _IN_PROGRESS:
             if self._fwd_done[type_id]:
                 return
-            if kind in (STRUCT, UNION):
+            if kind in RECORDS:
                 if type_id == container or v.name_off[type_id] == 0:
                     return
                 out.append(self._record_fwd(type_id))
@@ -277,7 +309,7 @@ class CDumper:
             if alias is not None:
                 out.append(f"typedef {alias} {name};\n\n")
             emit[type_id] = _DONE
-        elif kind in (ENUM, ENUM64):
+        elif kind in ENUMS:
             if container == 0:
                 self._enum_def(type_id, 0)
                 out.append(";\n\n")
@@ -297,14 +329,15 @@ class CDumper:
                 self._typedef_def(type_id, 0)
                 out.append(";\n\n")
             emit[type_id] = _DONE
-        elif kind in (STRUCT, UNION):
+        elif kind in RECORDS:
             emit[type_id] = _IN_PROGRESS
             named = v.name_off[type_id] != 0
             if container == 0 or not named:
                 inner = type_id if named else container
                 a = v.at[type_id]
                 for member in v.words[a + 1 : a + 3 * v.vlen(type_id) : 3]:
-                    self._emit_type(member, inner)
+                    if emit[member] != _DONE:
+                        self._emit_type(member, inner)
             elif not self._fwd_done[type_id] and type_id != container:
                 out.append(self._record_fwd(type_id))
                 out.append(";\n\n")
@@ -359,7 +392,7 @@ class CDumper:
             return found
         v = self.v
         kind = v.kind[type_id]
-        if kind in (INT, ENUM, ENUM64, FLOAT):
+        if kind in _SIZED_SCALARS:
             align = min(v.pointer_size, v.st[type_id])
         elif kind == PTR:
             align = v.pointer_size
@@ -367,7 +400,7 @@ class CDumper:
             align = self.align_of(v.st[type_id])
         elif kind == ARRAY:
             align = self.align_of(v.words[v.at[type_id]])
-        elif kind in (STRUCT, UNION):
+        elif kind in RECORDS:
             align = self._record_align(type_id)
         else:
             align = 0
@@ -378,14 +411,18 @@ class CDumper:
         v = self.v
         words, a, vlen = v.words, v.at[type_id], v.vlen(type_id)
         bitfields = v.kflag(type_id)
+        aligns = self._align
         best = 1
         for i in range(vlen):
             m_type, m_off = words[a + 3 * i + 1], words[a + 3 * i + 2]
-            align = self.align_of(m_type)
+            align = aligns.get(m_type)
+            if align is None:
+                align = self.align_of(m_type)
             if align <= 0:
                 return 0
-            best = max(best, align)
-            if not (bitfields and m_off >> 24) and m_off % (8 * align):
+            if align > best:
+                best = align
+            if m_off % (8 * align) and not (bitfields and m_off >> 24):
                 return 1
         return 1 if v.st[type_id] % best else best
 
@@ -402,13 +439,13 @@ class CDumper:
             if current == 0:
                 break
             kind = v.kind[current]
-            if kind in (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT):
+            if kind in _HAS_SIZE:
                 size = v.st[current]
                 break
             if kind == PTR:
                 size = v.pointer_size
                 break
-            if kind in (TYPEDEF, VOLATILE, CONST, RESTRICT, VAR, DECL_TAG, TYPE_TAG):
+            if kind in _SIZE_THROUGH:
                 current = v.st[current]
             elif kind == ARRAY:
                 a = v.at[current]
@@ -430,13 +467,17 @@ class CDumper:
         v = self.v
         words, a, vlen = v.words, v.at[type_id], v.vlen(type_id)
         bitfields = v.kflag(type_id)
+        aligns = self._align
         best = 1
         for i in range(vlen):
             m_type, m_off = words[a + 3 * i + 1], words[a + 3 * i + 2]
-            align = self.align_of(m_type)
-            if align and not (bitfields and m_off >> 24) and m_off % (8 * align):
+            align = aligns.get(m_type)
+            if align is None:
+                align = self.align_of(m_type)
+            if align and m_off % (8 * align) and not (bitfields and m_off >> 24):
                 return True
-            best = max(best, align)
+            if align > best:
+                best = align
         return v.st[type_id] % best != 0
 
     # -- definitions --------------------------------------------------------------
@@ -464,6 +505,7 @@ class CDumper:
         inner = _tabs(level + 1)
         words, a = v.words, v.at[type_id]
         name = v.name
+        sizes = self._size
         off = 0
         prev_bitfield = False
         for i in range(vlen):
@@ -472,8 +514,9 @@ class CDumper:
                 m_bits, m_off = m_raw >> 24, m_raw & 0xFFFFFF
             else:
                 m_bits, m_off = 0, m_raw
-            m_align = 1 if packed else self.align_of(m_type)
-            self._padding(off, m_off, m_align, prev_bitfield and m_bits != 0, level + 1)
+            if off < m_off:
+                m_align = 1 if packed else self.align_of(m_type)
+                self._padding(off, m_off, m_align, prev_bitfield and m_bits != 0, level + 1)
             out.append(f"\n{inner}")
             self.emit_decl(m_type, name(m_name), level + 1)
             if m_bits:
@@ -482,7 +525,10 @@ class CDumper:
                 prev_bitfield = True
             else:
                 out.append(";")
-                off = m_off + max(0, self.resolve_size(m_type)) * 8
+                m_size = sizes.get(m_type)
+                if m_size is None:
+                    m_size = self.resolve_size(m_type)
+                off = m_off + m_size * 8 if m_size > 0 else m_off
                 prev_bitfield = False
         if is_struct:
             self._padding(off, size * 8, align, False, level + 1)
@@ -583,6 +629,33 @@ class CDumper:
         """``btf_dump__emit_type_decl``: the C declaration of ``field`` of type ``type_id``."""
         v = self.v
         kind = v.kind
+        # the common shapes, printed straight: a named type, or pointers to one
+        base = type_id
+        pointers = 0
+        while base and kind[base] == PTR:
+            base = v.st[base]
+            pointers += 1
+        k = kind[base]
+        text = None
+        if base == 0:
+            text = "void" if pointers else None
+        elif k == TYPEDEF:
+            text = self._ident_name(base)
+        elif k in NUMBERS:
+            text = v.name(v.name_off[base])
+        elif v.name_off[base]:
+            if k in RECORDS:
+                text = self._record_fwd(base)
+            elif k in ENUMS:
+                text = f"enum {self._type_name(base)}"
+            elif k == FWD:
+                text = self._fwd_def(base)
+        if text is not None:
+            if pointers:
+                self.out.append(f"{text} {'*' * pointers}{field}")
+            else:
+                self.out.append(f"{text} {field}" if field else text)
+            return
         stack: list[int] = []
         current = type_id
         while True:
@@ -628,19 +701,19 @@ class CDumper:
             k = kind[type_id]
             if k == PTR:
                 out.append("*" if last_was_ptr else " *")
-            elif k in (INT, FLOAT):
+            elif k in NUMBERS:
                 self._pop_mods(stack)
                 out.append(v.name(v.name_off[type_id]))
             elif k == TYPEDEF:
                 self._pop_mods(stack)
                 out.append(self._ident_name(type_id))
-            elif k in (STRUCT, UNION):
+            elif k in RECORDS:
                 self._pop_mods(stack)
                 if v.name_off[type_id] == 0:
                     self._struct_def(type_id, level)
                 else:
                     out.append(self._record_fwd(type_id))
-            elif k in (ENUM, ENUM64):
+            elif k in ENUMS:
                 self._pop_mods(stack)
                 if v.name_off[type_id] == 0:
                     self._enum_def(type_id, level)
@@ -769,6 +842,8 @@ def run_dump(
     """:func:`dump_c`, returning the dumper: its :meth:`~CDumper.text` and the C name
     it gave each type (:attr:`~CDumper.names`)."""
     view = WireView(records, pointer_size=pointer_size)
+    if roots is None:
+        view.read_all_names()
     dumper = CDumper(view, dialect)
     out = dumper.out
     out.append(_HEAD)
@@ -778,7 +853,10 @@ def run_dump(
         for type_id in root_ids(view, records.strings, roots):
             dumper.dump_type(type_id)
     else:
-        order = sorted_ids(view) if dialect.sorted_types else range(1, view.count)
+        if dialect.sorted_types:
+            order: Iterable[int] = sorted_ids(view, dumper.ordered)
+        else:
+            order = range(1, view.count)
         for type_id in order:
             dumper.dump_type(type_id)
         if dialect.kfuncs:
@@ -823,7 +901,9 @@ _HASHES_CONTENT = frozenset({ENUM, ENUM64, STRUCT, UNION, ARRAY, *_SORT_THROUGH}
 """Kinds whose disambiguation hash covers more than their own name."""
 
 
-def sorted_ids(view: WireView) -> list[int]:
+def sorted_ids(
+    view: WireView, done: Callable[[int], bool] = lambda type_id: False
+) -> Iterator[int]:
     """The ids in bpftool 7.5's order, as it dumps them.
 
     bpftool sorts every id (void included) by a rank of its kind (anonymous
@@ -832,6 +912,9 @@ def sorted_ids(view: WireView) -> list[int]:
     a hash of its contents, then by id. It then dumps the sorted list from its
     second entry, so the first one in that order is left out unless another
     type needs it.
+
+    ``done(id)`` says that a type prints nothing any more (the dumper ordered it
+    already); such ids may be left out. It is asked as the ids are consumed.
     """
     kind, name_off, st, words, at = view.kind, view.name_off, view.st, view.words, view.at
     info = view.info
@@ -845,11 +928,11 @@ def sorted_ids(view: WireView) -> list[int]:
         if found is not None:
             return found
         k = kind[type_id]
-        if k in (ENUM, ENUM64):
+        if k in ENUMS:
             found = 1
-        elif k in (INT, FLOAT):
+        elif k in NUMBERS:
             found = 2
-        elif k in (STRUCT, UNION):
+        elif k in RECORDS:
             found = 3
         elif k == FUNC_PROTO:
             found = 4
@@ -884,14 +967,14 @@ def sorted_ids(view: WireView) -> list[int]:
         off = name_off[type_id]
         own = name(off)
         k = kind[type_id]
-        if k in (ENUM, ENUM64):
+        if k in ENUMS:
             rank = 1 if off else 0
             sort_name = own if off or not info[type_id] & vlen_mask else name(words[at[type_id]])
         elif k == ARRAY or k in _SORT_THROUGH:
             rank = rank_named(type_id) if off else _NO_RANK
             sort_name = sort_name_ref(type_id)
         else:
-            rank = rank_named(type_id) if off else 2 if k in (INT, FLOAT) else _NO_RANK
+            rank = rank_named(type_id) if off else 2 if k in NUMBERS else _NO_RANK
             sort_name = own
         if not sort_name.isascii():
             sort_name = _c_order(sort_name)
@@ -899,21 +982,33 @@ def sorted_ids(view: WireView) -> list[int]:
             own = _c_order(own)
         add((rank, sort_name, own))
     ids = sorted(range(view.count), key=keys.__getitem__)
-    # ties on (rank, names) are broken by the content hash, then by id; a group whose
-    # kinds hash their name only (prototypes, functions, variables ...) stays in id order
+    # ties on (rank, names) are broken by the content hash, then by id. Hashing is
+    # the slow part, and only the order of members that can still print anything
+    # matters: a group is hashed when it is reached, and only its members that are
+    # not ordered yet. A group whose kinds hash their name only (prototypes,
+    # functions, variables ...) stays in id order.
     hasher = _DisambigHash(view)
+
+    def by_hash(group: list[int]) -> list[int]:
+        if len(group) < 2 or not any(kind[i] in _HASHES_CONTENT for i in group):
+            return group
+        return sorted(group, key=lambda type_id: (hasher.of(type_id, True), type_id))
+
     start = 0
     total = len(ids)
+    first = True
     while start < total:
         end = start + 1
         key = keys[ids[start]]
         while end < total and keys[ids[end]] == key:
             end += 1
-        if end - start > 1 and any(kind[i] in _HASHES_CONTENT for i in ids[start:end]):
-            group = sorted(ids[start:end], key=lambda type_id: (hasher.of(type_id, True), type_id))
-            ids[start:end] = group
+        if first:  # bpftool leaves out the first entry of the whole order
+            group = by_hash(ids[start:end])[1:]
+            first = False
+        else:
+            group = by_hash([i for i in ids[start:end] if not done(i)])
+        yield from group
         start = end
-    return ids[1:]
 
 
 class _DisambigHash:
@@ -951,11 +1046,11 @@ class _DisambigHash:
         words, a = v.words, v.at[type_id]
         h = self._name(0, v.name_off[type_id])
         k = v.kind[type_id]
-        if k in (ENUM, ENUM64):
+        if k in ENUMS:
             step = 3 if k == ENUM64 else 2
             for i in range(v.vlen(type_id)):
                 h = self._name(h, words[a + step * i])
-        elif k in (STRUCT, UNION):
+        elif k in RECORDS:
             if members:
                 for i in range(v.vlen(type_id)):
                     h = self._name(h, words[a + 3 * i])

@@ -21,6 +21,9 @@ from kptrdoc.btf.records import Records
 INT, PTR, ARRAY, STRUCT, UNION, ENUM, FWD, TYPEDEF = 1, 2, 3, 4, 5, 6, 7, 8
 VOLATILE, CONST, RESTRICT, FUNC, FUNC_PROTO, VAR, DATASEC = 9, 10, 11, 12, 13, 14, 15
 FLOAT, DECL_TAG, TYPE_TAG, ENUM64 = 16, 17, 18, 19
+RECORDS = frozenset({STRUCT, UNION})
+ENUMS = frozenset({ENUM, ENUM64})
+NUMBERS = frozenset({INT, FLOAT})
 
 LONG_NAMES = frozenset(
     {
@@ -114,10 +117,24 @@ class WireView:
                     local = off - first
                     found = text[local : text.index("\0", local)]
                     if not found.isascii():
-                        found = found.encode("latin-1").decode("utf-8", "surrogateescape")
+                        found = self._utf8(found)
                     break
             self._names[off] = found
         return found
+
+    def read_all_names(self) -> None:
+        """Decode the whole string table at once (before a walk that names most types)."""
+        names = self._names
+        for first, _end, text in self._text:
+            off = first
+            for part in text.split("\0"):
+                if off not in names:
+                    names[off] = part if part.isascii() else self._utf8(part)
+                off += len(part) + 1
+
+    @staticmethod
+    def _utf8(latin1: str) -> str:
+        return latin1.encode("latin-1").decode("utf-8", "surrogateescape")
 
     def vlen(self, type_id: int) -> int:
         return self.info[type_id] & self.vlen_mask
@@ -137,7 +154,7 @@ class WireView:
         kind = self.kind[type_id]
         at = self.at[type_id]
         words = self.words
-        if kind in (STRUCT, UNION):
+        if kind in RECORDS:
             return list(words[at + 1 : at + 3 * self.vlen(type_id) : 3])
         if kind == FUNC_PROTO:
             return [self.st[type_id], *words[at + 1 : at + 2 * self.vlen(type_id) : 2]]
@@ -176,7 +193,7 @@ class WireView:
         found = []
         words, at, info, mask = self.words, self.at, self.info, self.vlen_mask
         for type_id, k in enumerate(self.kind):
-            if k in (ENUM, ENUM64):
+            if k in ENUMS:
                 step = 3 if k == ENUM64 else 2
                 a = at[type_id]
                 if not offsets.isdisjoint(words[a : a + step * (info[type_id] & mask) : step]):
