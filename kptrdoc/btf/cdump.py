@@ -142,7 +142,7 @@ class CDumper:
             return
         self._queue = []
         try:
-            self._order_type(type_id, False)
+            self._order_type(type_id, False, False)
             for queued in self._queue:
                 self._emit_type(queued, 0)
         except IndexError:
@@ -219,8 +219,13 @@ class CDumper:
                 raise BTFError(f"[{type_id}]: kind {k} is not one the C dump can print")
         return ref
 
-    def _order_type(self, type_id: int, through_ptr: bool) -> int:
-        """Queue what ``type_id`` needs, then it; 1 when the link to it is strong."""
+    def _order_type(self, type_id: int, through_ptr: bool, referenced: bool = True) -> int:
+        """Queue what ``type_id`` needs, then it; 1 when the link to it is strong.
+
+        ``referenced``: reached from a type that refers to it (libbpf's "referenced"
+        mark, which a function's return type does not set). Only a root, or a
+        return type, has to ask whether any other type refers to it.
+        """
         order = self._order
         state = order[type_id]
         if state == _DONE:
@@ -254,7 +259,7 @@ class CDumper:
             order[type_id] = _DONE
             return 1
         if kind in _ENUMS_AND_FWD:
-            if named or not self._is_referenced(type_id):
+            if named or not (referenced or self._is_referenced(type_id)):
                 self._queue.append(type_id)
             order[type_id] = _DONE
             return 1
@@ -268,7 +273,7 @@ class CDumper:
         if kind in _MODS_AND_TAG:
             return self._order_type(v.st[type_id], through_ptr)
         if kind == FUNC_PROTO:
-            strong = self._order_type(v.st[type_id], through_ptr)
+            strong = self._order_type(v.st[type_id], through_ptr, False)
             a = v.at[type_id]
             for param in v.words[a + 1 : a + 2 * v.vlen(type_id) : 2]:
                 if self._order_type(param, through_ptr):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from itertools import compress
 from operator import itemgetter
 
 from kptrdoc.btf import wire
@@ -166,8 +167,9 @@ class WireView:
 
     def named(self, offsets: set[int], kinds: frozenset[int] | tuple[int, ...]) -> list[int]:
         """Ids of ``kinds`` whose name is at one of ``offsets`` (``StringTable.offsets_of``)."""
+        named = compress(range(self.count), map(offsets.__contains__, self.name_off))  # in C
         kind = self.kind
-        return [i for i, off in enumerate(self.name_off) if off in offsets and kind[i] in kinds]
+        return [type_id for type_id in named if kind[type_id] in kinds]
 
     def enumerators(self, type_id: int) -> list[tuple[str, int]]:
         """An ``ENUM``'s or ``ENUM64``'s (name, value) pairs, signed where its kind_flag says."""
