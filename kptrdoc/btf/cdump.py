@@ -131,6 +131,10 @@ class CDumper:
         self._size: dict[int, int] = {}
         self._queue: list[int] = []
         self.out: list[str] = []
+        # the walks read these on every step: one attribute lookup instead of two
+        self._kind, self._st, self._name_off = view.kind, view.st, view.name_off
+        self._info, self._at, self._words = view.info, view.at, view.words
+        self._vlen_mask = view.vlen_mask
 
     # -- the two passes ---------------------------------------------------------
 
@@ -138,7 +142,12 @@ class CDumper:
         """Print ``type_id`` and everything it needs that was not printed yet."""
         if not 0 <= type_id < self.v.count:
             raise BTFError(f"type id {type_id} is not in the BTF (it has {self.v.count} ids)")
-        if self._order[type_id] == _DONE:  # ordered before: nothing is queued for it
+        order = self._order
+        if order[type_id] == _DONE:  # ordered before: nothing is queued for it
+            return
+        kind = self._kind[type_id]
+        if kind in _NOT_ORDERED or kind in NUMBERS:  # never queued
+            order[type_id] = _DONE
             return
         self._queue = []
         try:
@@ -230,58 +239,54 @@ class CDumper:
         state = order[type_id]
         if state == _DONE:
             return 1
-        v = self.v
-        kind = v.kind[type_id]
-        named = v.name_off[type_id] != 0
+        kind = self._kind[type_id]
         if state == _IN_PROGRESS:
-            if kind in RECORDS and through_ptr and named:
+            if kind in RECORDS and through_ptr and self._name_off[type_id]:
                 return 0
             raise BTFError(f"unsatisfiable type cycle, id:[{type_id}]")
-        if kind in NUMBERS:
-            order[type_id] = _DONE
-            return 0
         if kind == PTR:
-            strong = self._order_type(v.st[type_id], True)
+            strong = self._order_type(self._st[type_id], True)
             order[type_id] = _DONE
             return strong
-        if kind == ARRAY:
-            return self._order_type(v.words[v.at[type_id]], False)
         if kind in RECORDS:
+            named = self._name_off[type_id] != 0
             if through_ptr and named:
                 return 0
             order[type_id] = _IN_PROGRESS
-            a = v.at[type_id]
-            for member in v.words[a + 1 : a + 3 * v.vlen(type_id) : 3]:
+            a = self._at[type_id]
+            for member in self._words[a + 1 : a + 3 * (self._info[type_id] & self._vlen_mask) : 3]:
                 if order[member] != _DONE:
                     self._order_type(member, False)
             if named:
                 self._queue.append(type_id)
             order[type_id] = _DONE
             return 1
-        if kind in _ENUMS_AND_FWD:
-            if named or not (referenced or self._is_referenced(type_id)):
-                self._queue.append(type_id)
-            order[type_id] = _DONE
-            return 1
         if kind == TYPEDEF:
-            strong = self._order_type(v.st[type_id], through_ptr)
+            strong = self._order_type(self._st[type_id], through_ptr)
             if through_ptr and not strong:
                 return 0
             self._queue.append(type_id)
             order[type_id] = _DONE
             return 1
         if kind in _MODS_AND_TAG:
-            return self._order_type(v.st[type_id], through_ptr)
+            return self._order_type(self._st[type_id], through_ptr)
         if kind == FUNC_PROTO:
-            strong = self._order_type(v.st[type_id], through_ptr, False)
-            a = v.at[type_id]
-            for param in v.words[a + 1 : a + 2 * v.vlen(type_id) : 2]:
+            strong = self._order_type(self._st[type_id], through_ptr, False)
+            a = self._at[type_id]
+            for param in self._words[a + 1 : a + 2 * (self._info[type_id] & self._vlen_mask) : 2]:
                 if self._order_type(param, through_ptr):
                     strong = 1
             return strong
-        if kind in _NOT_ORDERED:
+        if kind in NUMBERS or kind in _NOT_ORDERED:
             order[type_id] = _DONE
             return 0
+        if kind == ARRAY:
+            return self._order_type(self._words[self._at[type_id]], False)
+        if kind in _ENUMS_AND_FWD:
+            if self._name_off[type_id] or not (referenced or self._is_referenced(type_id)):
+                self._queue.append(type_id)
+            order[type_id] = _DONE
+            return 1
         raise BTFError(f"[{type_id}]: kind {kind} is not one the C dump can print")
 
     def _emit_type(self, type_id: int, container: int) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from itertools import compress
+from itertools import accumulate, compress
 from operator import itemgetter
 
 from kptrdoc.btf import wire
@@ -127,11 +127,11 @@ class WireView:
         """Decode the whole string table at once (before a walk that names most types)."""
         names = self._names
         for first, _end, text in self._text:
-            off = first
-            for part in text.split("\0"):
-                if off not in names:
-                    names[off] = part if part.isascii() else self._utf8(part)
-                off += len(part) + 1
+            parts = text.split("\0")
+            offsets = accumulate([len(p) + 1 for p in parts], initial=first)  # latin-1: bytes
+            if not text.isascii():
+                parts = [p if p.isascii() else self._utf8(p) for p in parts]
+            names.update(zip(offsets, parts, strict=False))  # offsets has one more
 
     @staticmethod
     def _utf8(latin1: str) -> str:

@@ -183,3 +183,19 @@ def test_unknown_root_is_one_line(tmp_path):
         assert run.stderr.count("\n") == 1 and str(path) in run.stderr, run.stderr
     run = kptrdoc("btf", "dump", str(path), "--root", "dup")
     assert run.returncode == 1 and "--format c" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_non_ascii_names_are_bytes_as_bpftool_prints_them(tmp_path, c_bpftool):
+    """A UTF-8 name (and one that is not UTF-8) prints as the bytes of the string table."""
+    dialect, bpftool = c_bpftool
+    b = Builder()
+    int_ = b.int_("int", 4, 32, encoding=1)
+    b.record(4, "caf\u00e9", 4, [("\u00fcber", int_, 0)])
+    b.record(4, "after", 4, [("x", int_, 0)])
+    blob = bytearray(b.build())
+    blob[blob.index(b"after")] = 0xFF  # not UTF-8: b"\xfffter"
+    path = tmp_path / "names.btf"
+    path.write_bytes(bytes(blob))
+    theirs = bpftool_c(bpftool, path)
+    assert "struct café {".encode() in theirs and b"struct \xfffter {" in theirs
+    assert_same(kptrdoc_c(dialect, path), theirs)
