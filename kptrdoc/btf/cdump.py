@@ -39,6 +39,7 @@ only what is printed is read, and alignment and sizes are computed once per type
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from kptrdoc.btf.bpftool_compat import C_NEWEST, CDialect
@@ -973,9 +974,12 @@ def sorted_ids(
     keys: list[tuple[int, str, str]] = []
     add = keys.append
     vlen_mask = view.vlen_mask
+    known = view.known_names()
     for type_id in range(view.count):
         off = name_off[type_id]
-        own = name(off)
+        own = known.get(off)
+        if own is None:
+            own = name(off)
         k = kind[type_id]
         if k in ENUMS:
             rank = 1 if off else 0
@@ -999,26 +1003,25 @@ def sorted_ids(
     # functions, variables ...) stays in id order.
     hasher = _DisambigHash(view)
 
+    def tie_key(type_id: int) -> tuple[int, int]:
+        if kind[type_id] in _HASHES_CONTENT:
+            return hasher.of(type_id, True), type_id
+        return hasher.name_hash(name_off[type_id]), type_id
+
     def by_hash(group: list[int]) -> list[int]:
         if len(group) < 2 or not any(kind[i] in _HASHES_CONTENT for i in group):
             return group
-        return sorted(group, key=lambda type_id: (hasher.of(type_id, True), type_id))
+        return sorted(group, key=tie_key)
 
-    start = 0
-    total = len(ids)
     first = True
-    while start < total:
-        end = start + 1
-        key = keys[ids[start]]
-        while end < total and keys[ids[end]] == key:
-            end += 1
+    for _key, members in groupby(ids, keys.__getitem__):
+        group = list(members)
         if first:  # bpftool leaves out the first entry of the whole order
-            group = by_hash(ids[start:end])[1:]
+            group = by_hash(group)[1:]
             first = False
-        else:
-            group = by_hash([i for i in ids[start:end] if not done(i)])
+        elif len(group) > 1:
+            group = by_hash([i for i in group if not done(i)])
         yield from group
-        start = end
 
 
 class _DisambigHash:
@@ -1037,15 +1040,17 @@ class _DisambigHash:
         self._deep: dict[int, int] = {}
 
     def _name(self, h: int, off: int) -> int:
-        if not off:
-            return h
+        return (h * 31 + self.name_hash(off)) & _U64 if off else h
+
+    def name_hash(self, off: int) -> int:
+        """The hash of a type that only hashes its name (0 without one)."""
         found = self._strings.get(off)
         if found is None:
             found = 0
             for byte in self.v.name(off).encode("utf-8", "surrogateescape"):
                 found = (found * 31 + (byte - 256 if byte >= 128 else byte)) & _U64
             self._strings[off] = found
-        return (h * 31 + found) & _U64
+        return found
 
     def of(self, type_id: int, members: bool) -> int:
         memo = self._deep if members else self._shallow

@@ -133,6 +133,11 @@ class WireView:
                 parts = [p if p.isascii() else self._utf8(p) for p in parts]
             names.update(zip(offsets, parts, strict=False))  # offsets has one more
 
+    def known_names(self) -> dict[int, str]:
+        """The names decoded so far, by offset (all of them after :meth:`read_all_names`;
+        a suffix reference is not a key: :meth:`name` answers it)."""
+        return self._names
+
     @staticmethod
     def _utf8(latin1: str) -> str:
         return latin1.encode("latin-1").decode("utf-8", "surrogateescape")
