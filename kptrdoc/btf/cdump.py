@@ -38,6 +38,7 @@ only what is printed is read, and alignment and sizes are computed once per type
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -131,6 +132,7 @@ class CDumper:
         self._align: dict[int, int] = {}
         self._size: dict[int, int] = {}
         self._queue: list[int] = []
+        self._decl_prefix: dict[int, str] = {}
         self.out: list[str] = []
         # the walks read these on every step: one attribute lookup instead of two
         self._kind, self._st, self._name_off = view.kind, view.st, view.name_off
@@ -516,11 +518,14 @@ class CDumper:
         inner = _tabs(level + 1)
         words, a = v.words, v.at[type_id]
         name = v.name
+        known = v.known_names()
         sizes = self._size
         off = 0
         prev_bitfield = False
-        for i in range(vlen):
-            m_name, m_type, m_raw = words[a + 3 * i], words[a + 3 * i + 1], words[a + 3 * i + 2]
+        end = a + 3 * vlen
+        for m_name, m_type, m_raw in zip(
+            words[a:end:3], words[a + 1 : end : 3], words[a + 2 : end : 3], strict=True
+        ):
             if bitfields:
                 m_bits, m_off = m_raw >> 24, m_raw & 0xFFFFFF
             else:
@@ -528,8 +533,11 @@ class CDumper:
             if off < m_off:
                 m_align = 1 if packed else self.align_of(m_type)
                 self._padding(off, m_off, m_align, prev_bitfield and m_bits != 0, level + 1)
+            field = known.get(m_name)
+            if field is None:
+                field = name(m_name)
             out.append(f"\n{inner}")
-            self.emit_decl(m_type, name(m_name), level + 1)
+            self.emit_decl(m_type, field, level + 1)
             if m_bits:
                 out.append(f": {m_bits};")
                 off = m_off + m_bits
@@ -638,35 +646,16 @@ class CDumper:
 
     def emit_decl(self, type_id: int, field: str, level: int) -> None:
         """``btf_dump__emit_type_decl``: the C declaration of ``field`` of type ``type_id``."""
+        # the common shapes, printed straight: a named type, or pointers to one. Their
+        # text is kept once the names in it are resolved (a resolved name never changes)
+        prefix = self._decl_prefix.get(type_id)
+        if prefix is None:
+            prefix = self._simple_decl(type_id)
+        if prefix:
+            self.out.append(f"{prefix}{field}" if prefix[-1] == "*" or field else prefix[:-1])
+            return
         v = self.v
         kind = v.kind
-        # the common shapes, printed straight: a named type, or pointers to one
-        base = type_id
-        pointers = 0
-        while base and kind[base] == PTR:
-            base = v.st[base]
-            pointers += 1
-        k = kind[base]
-        text = None
-        if base == 0:
-            text = "void" if pointers else None
-        elif k == TYPEDEF:
-            text = self._ident_name(base)
-        elif k in NUMBERS:
-            text = v.name(v.name_off[base])
-        elif v.name_off[base]:
-            if k in RECORDS:
-                text = self._record_fwd(base)
-            elif k in ENUMS:
-                text = f"enum {self._type_name(base)}"
-            elif k == FWD:
-                text = self._fwd_def(base)
-        if text is not None:
-            if pointers:
-                self.out.append(f"{text} {'*' * pointers}{field}")
-            else:
-                self.out.append(f"{text} {field}" if field else text)
-            return
         stack: list[int] = []
         current = type_id
         while True:
@@ -681,6 +670,35 @@ class CDumper:
             else:
                 break
         self._emit_chain(stack, field, level)
+
+    def _simple_decl(self, type_id: int) -> str:
+        """``"int "``, ``"struct foo **"``: what goes before the field name, for a named
+        type or pointers to one; ``""`` for every other shape."""
+        v = self.v
+        kind = v.kind
+        base = type_id
+        pointers = 0
+        while base and kind[base] == PTR:
+            base = v.st[base]
+            pointers += 1
+        k = kind[base]
+        text = ""
+        if base == 0:
+            text = "void" if pointers else ""
+        elif k == TYPEDEF:
+            text = self._ident_name(base)
+        elif k in NUMBERS:
+            text = v.name(v.name_off[base])
+        elif v.name_off[base]:
+            if k in RECORDS:
+                text = self._record_fwd(base)
+            elif k in ENUMS:
+                text = f"enum {self._type_name(base)}"
+            elif k == FWD:
+                text = self._fwd_def(base)
+        prefix = f"{text} {'*' * pointers}" if text else ""
+        self._decl_prefix[type_id] = prefix
+        return prefix
 
     def _pop_mods(self, stack: list[int]) -> None:
         kind = self.v.kind
@@ -851,7 +869,27 @@ def run_dump(
     roots: Iterable[int | str] | None = None,
 ) -> CDumper:
     """:func:`dump_c`, returning the dumper: its :meth:`~CDumper.text` and the C name
-    it gave each type (:attr:`~CDumper.names`)."""
+    it gave each type (:attr:`~CDumper.names`).
+
+    The cyclic garbage collector is paused meanwhile: the walk makes no cycles, but
+    it allocates about a million small objects, and each collection would also
+    traverse the view's lists of every type (5-25% of the time of a vmlinux dump).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_dump(records, dialect, pointer_size, roots)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run_dump(
+    records: Records,
+    dialect: CDialect,
+    pointer_size: int | None,
+    roots: Iterable[int | str] | None,
+) -> CDumper:
     view = WireView(records, pointer_size=pointer_size)
     if roots is None:
         view.read_all_names()
@@ -981,15 +1019,22 @@ def sorted_ids(
         if own is None:
             own = name(off)
         k = kind[type_id]
-        if k in ENUMS:
+        sort_name = own
+        if k in RECORDS:
+            rank = 3 if off else _NO_RANK
+        elif k in ENUMS:
             rank = 1 if off else 0
-            sort_name = own if off or not info[type_id] & vlen_mask else name(words[at[type_id]])
+            if not off and info[type_id] & vlen_mask:
+                sort_name = name(words[at[type_id]])
         elif k == ARRAY or k in _SORT_THROUGH:
             rank = rank_named(type_id) if off else _NO_RANK
             sort_name = sort_name_ref(type_id)
+        elif k in NUMBERS:
+            rank = 2
+        elif k == FUNC_PROTO:
+            rank = 4 if off else _NO_RANK
         else:
-            rank = rank_named(type_id) if off else 2 if k in NUMBERS else _NO_RANK
-            sort_name = own
+            rank = _NO_RANK
         if not sort_name.isascii():
             sort_name = _c_order(sort_name)
         if not own.isascii():
