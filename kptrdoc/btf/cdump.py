@@ -84,6 +84,7 @@ _WITH_TYPE = frozenset({PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, VAR, DECL
 _CHAIN_THROUGH = frozenset({PTR, VOLATILE, CONST, RESTRICT, FUNC_PROTO, TYPE_TAG})
 _CHAIN_ENDS = frozenset({INT, ENUM, ENUM64, FWD, STRUCT, UNION, TYPEDEF, FLOAT})
 _ENUMS_AND_FWD = frozenset({ENUM, ENUM64, FWD})
+_FOLLOWED = frozenset({PTR, ARRAY, VOLATILE, CONST, RESTRICT, TYPE_TAG})
 _NO_REFERENCES = frozenset({INT, ENUM, ENUM64, FWD, FLOAT})
 _NOT_ORDERED = frozenset({FUNC, VAR, DATASEC, DECL_TAG})
 _SIZED_SCALARS = frozenset({INT, ENUM, ENUM64, FLOAT})
@@ -327,10 +328,11 @@ class CDumper:
                 self._enum_def(type_id, 0)
                 out.append(";\n\n")
             emit[type_id] = _DONE
-        elif kind in _MODS_AND_TAG or kind == PTR:
-            self._emit_type(v.st[type_id], container)
-        elif kind == ARRAY:
-            self._emit_type(v.words[v.at[type_id]], container)
+        elif kind in _FOLLOWED:
+            target = v.words[v.at[type_id]] if kind == ARRAY else v.st[type_id]
+            self._emit_type(target, container)
+            if emit[target] == _DONE:  # libbpf keeps no state for these: nothing is left
+                emit[type_id] = _DONE
         elif kind == FWD:
             out.append(self._fwd_def(type_id))
             out.append(";\n\n")
