@@ -84,6 +84,8 @@ _WITH_TYPE = frozenset({PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, VAR, DECL
 _CHAIN_THROUGH = frozenset({PTR, VOLATILE, CONST, RESTRICT, FUNC_PROTO, TYPE_TAG})
 _CHAIN_ENDS = frozenset({INT, ENUM, ENUM64, FWD, STRUCT, UNION, TYPEDEF, FLOAT})
 _ENUMS_AND_FWD = frozenset({ENUM, ENUM64, FWD})
+_NEVER_QUEUED = frozenset({INT, FLOAT, FUNC, VAR, DATASEC, DECL_TAG})
+"""Kinds that ordering marks done without queuing anything: dumped, they print nothing."""
 _FOLLOWED = frozenset({PTR, ARRAY, VOLATILE, CONST, RESTRICT, TYPE_TAG})
 _NO_REFERENCES = frozenset({INT, ENUM, ENUM64, FWD, FLOAT})
 _NOT_ORDERED = frozenset({FUNC, VAR, DATASEC, DECL_TAG})
@@ -142,6 +144,13 @@ class CDumper:
 
     # -- the two passes ---------------------------------------------------------
 
+    def dump_types(self, type_ids: Iterable[int]) -> None:
+        """:meth:`dump_type` of each id in turn, skipping those that print nothing."""
+        order, kind = self._order, self._kind
+        for type_id in type_ids:
+            if order[type_id] != _DONE and kind[type_id] not in _NEVER_QUEUED:
+                self.dump_type(type_id)
+
     def dump_type(self, type_id: int) -> None:
         """Print ``type_id`` and everything it needs that was not printed yet."""
         if not 0 <= type_id < self.v.count:
@@ -149,8 +158,7 @@ class CDumper:
         order = self._order
         if order[type_id] == _DONE:  # ordered before: nothing is queued for it
             return
-        kind = self._kind[type_id]
-        if kind in _NOT_ORDERED or kind in NUMBERS:  # never queued
+        if self._kind[type_id] in _NEVER_QUEUED:
             order[type_id] = _DONE
             return
         self._queue = []
@@ -249,7 +257,8 @@ class CDumper:
                 return 0
             raise BTFError(f"unsatisfiable type cycle, id:[{type_id}]")
         if kind == PTR:
-            strong = self._order_type(self._st[type_id], True)
+            target = self._st[type_id]
+            strong = 1 if order[target] == _DONE else self._order_type(target, True)
             order[type_id] = _DONE
             return strong
         if kind in RECORDS:
@@ -275,10 +284,11 @@ class CDumper:
         if kind in _MODS_AND_TAG:
             return self._order_type(self._st[type_id], through_ptr)
         if kind == FUNC_PROTO:
-            strong = self._order_type(self._st[type_id], through_ptr, False)
+            ret = self._st[type_id]
+            strong = 1 if order[ret] == _DONE else self._order_type(ret, through_ptr, False)
             a = self._at[type_id]
             for param in self._words[a + 1 : a + 2 * (self._info[type_id] & self._vlen_mask) : 2]:
-                if self._order_type(param, through_ptr):
+                if order[param] == _DONE or self._order_type(param, through_ptr):
                     strong = 1
             return strong
         if kind in NUMBERS or kind in _NOT_ORDERED:
@@ -522,6 +532,7 @@ class CDumper:
         name = v.name
         known = v.known_names()
         sizes = self._size
+        decl_prefix = self._decl_prefix
         off = 0
         prev_bitfield = False
         end = a + 3 * vlen
@@ -538,14 +549,20 @@ class CDumper:
             field = known.get(m_name)
             if field is None:
                 field = name(m_name)
-            out.append(f"\n{inner}")
-            self.emit_decl(m_type, field, level + 1)
+            prefix = decl_prefix.get(m_type)
+            if prefix is None:
+                prefix = self._simple_decl(m_type)
+            if prefix:  # emit_decl's straight case, on the member's one line
+                decl = f"{prefix}{field}" if prefix[-1] == "*" or field else prefix[:-1]
+                out.append(f"\n{inner}{decl}: {m_bits};" if m_bits else f"\n{inner}{decl};")
+            else:
+                out.append(f"\n{inner}")
+                self.emit_decl(m_type, field, level + 1)
+                out.append(f": {m_bits};" if m_bits else ";")
             if m_bits:
-                out.append(f": {m_bits};")
                 off = m_off + m_bits
                 prev_bitfield = True
             else:
-                out.append(";")
                 m_size = sizes.get(m_type)
                 if m_size is None:
                     m_size = self.resolve_size(m_type)
@@ -901,15 +918,13 @@ def _run_dump(
     if dialect.kfuncs:
         out.append(_KSYM_MACROS)
     if roots is not None:
-        for type_id in root_ids(view, records.strings, roots):
-            dumper.dump_type(type_id)
+        dumper.dump_types(root_ids(view, records.strings, roots))
     else:
         if dialect.sorted_types:
             order: Iterable[int] = sorted_ids(view, dumper.ordered)
         else:
             order = range(1, view.count)
-        for type_id in order:
-            dumper.dump_type(type_id)
+        dumper.dump_types(order)
         if dialect.kfuncs:
             _kfuncs(dumper)
     out.append(_TAIL)
