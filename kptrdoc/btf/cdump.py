@@ -1026,11 +1026,11 @@ def sorted_ids(
         sort_memo[type_id] = found
         return found
 
-    keys: list[tuple[int, str, str]] = []
-    add = keys.append
     vlen_mask = view.vlen_mask
     known = view.known_names()
-    for type_id in range(view.count):
+
+    def key_of(type_id: int) -> tuple[int, str, str]:
+        """bpftool's (rank, sort name, own name), names as strcmp orders them."""
         off = name_off[type_id]
         own = known.get(off)
         if own is None:
@@ -1056,8 +1056,14 @@ def sorted_ids(
             sort_name = _c_order(sort_name)
         if not own.isascii():
             own = _c_order(own)
-        add((rank, sort_name, own))
-    ids = sorted(range(view.count), key=keys.__getitem__)
+        return rank, sort_name, own
+
+    # Types that print nothing as a root (functions, variables, numbers, tags, void)
+    # are not sorted: where they come does not change the output. Only the first
+    # entry of the whole order counts, as bpftool leaves it out (below).
+    printable = [i for i, k in enumerate(kind) if k not in _NEVER_QUEUED and i]
+    keys = dict(zip(printable, map(key_of, printable), strict=True))
+    ids = sorted(printable, key=keys.__getitem__)
     # ties on (rank, names) are broken by the content hash, then by id. Hashing is
     # the slow part, and only the order of members that can still print anything
     # matters: a group is hashed when it is reached, and only its members that are
@@ -1075,13 +1081,31 @@ def sorted_ids(
             return group
         return sorted(group, key=tie_key)
 
-    first = True
-    for _key, members in groupby(ids, keys.__getitem__):
+    def silent_type_first(candidate: int) -> bool:
+        """Whether a type left out of the sort comes before ``candidate``, the first
+        printable one: then that type is the one bpftool leaves out."""
+        first = keys[candidate]
+        if first[0] == 0:  # a type left out is named, so it ranks 1 or more
+            return False
+        for type_id, k in enumerate(kind):
+            if k not in _NEVER_QUEUED and type_id:
+                continue
+            rank = 2 if k in NUMBERS else rank_named(type_id) if k == DECL_TAG else _NO_RANK
+            if rank > first[0]:
+                continue
+            other = key_of(type_id)
+            if other < first or (other == first and tie_key(type_id) < tie_key(candidate)):
+                return True
+        return False
+
+    groups = groupby(ids, keys.__getitem__)
+    for _key, members in groups:  # the first group
+        group = by_hash(list(members))
+        yield from group if silent_type_first(group[0]) else group[1:]
+        break
+    for _key, members in groups:
         group = list(members)
-        if first:  # bpftool leaves out the first entry of the whole order
-            group = by_hash(group)[1:]
-            first = False
-        elif len(group) > 1:
+        if len(group) > 1:
             group = by_hash([i for i in group if not done(i)])
         yield from group
 
