@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
-from itertools import groupby
+from itertools import compress, groupby
 from typing import TYPE_CHECKING
 
 from kptrdoc.btf.bpftool_compat import C_NEWEST, CDialect
@@ -86,6 +86,10 @@ _CHAIN_ENDS = frozenset({INT, ENUM, ENUM64, FWD, STRUCT, UNION, TYPEDEF, FLOAT})
 _ENUMS_AND_FWD = frozenset({ENUM, ENUM64, FWD})
 _NEVER_QUEUED = frozenset({INT, FLOAT, FUNC, VAR, DATASEC, DECL_TAG})
 """Kinds that ordering marks done without queuing anything: dumped, they print nothing."""
+_PROTOS = frozenset({FUNC_PROTO})
+_SECTIONS = frozenset({DATASEC})
+_ARRAYS = frozenset({ARRAY})
+_KNOWN_KINDS = frozenset(range(1, 20))
 _FOLLOWED = frozenset({PTR, ARRAY, VOLATILE, CONST, RESTRICT, TYPE_TAG})
 _NO_REFERENCES = frozenset({INT, ENUM, ENUM64, FWD, FLOAT})
 _NOT_ORDERED = frozenset({FUNC, VAR, DATASEC, DECL_TAG})
@@ -128,7 +132,7 @@ class CDumper:
         self._fwd_done = bytearray(n)
         self._order[0] = _DONE
         self._emit[0] = _DONE
-        self._referenced: bytearray | None = None
+        self._referenced: set[int] | None = None
         self._resolved: dict[int, str] = {}
         self._type_names: dict[str, int] = {}
         self._ident_names: dict[str, int] = {}
@@ -209,35 +213,35 @@ class CDumper:
         ref = self._referenced
         if ref is None:
             ref = self._referenced = self._mark_referenced()
-        return bool(ref[type_id])
+        return type_id in ref
 
-    def _mark_referenced(self) -> bytearray:
+    def _mark_referenced(self) -> set[int]:
+        """Every id another type refers to (libbpf's ``btf_dump_mark_referenced``)."""
         v = self.v
-        ref = bytearray(v.count)
         words, at, kind, st, info = v.words, v.at, v.kind, v.st, v.info
         mask = v.vlen_mask
-        for type_id in range(1, v.count):
-            k = kind[type_id]
-            if k in _WITH_TYPE:
-                ref[st[type_id]] = 1
-            elif k in RECORDS:
-                a = at[type_id]
-                for m in words[a + 1 : a + 3 * (info[type_id] & mask) : 3]:
-                    ref[m] = 1
-            elif k == FUNC_PROTO:
-                a = at[type_id]
-                for m in words[a + 1 : a + 2 * (info[type_id] & mask) : 2]:
-                    ref[m] = 1
-            elif k == DATASEC:
-                a = at[type_id]
-                for m in words[a : a + 3 * (info[type_id] & mask) : 3]:
-                    ref[m] = 1
-            elif k == ARRAY:
-                a = at[type_id]
-                ref[words[a]] = 1
-                ref[words[a + 1]] = 1
-            elif k not in _NO_REFERENCES:
-                raise BTFError(f"[{type_id}]: kind {k} is not one the C dump can print")
+        unknown = set(kind[1:]) - _KNOWN_KINDS
+        if unknown:
+            type_id = kind.index(min(unknown), 1)
+            raise BTFError(f"[{type_id}]: kind {kind[type_id]} is not one the C dump can print")
+
+        def of_kind(kinds: frozenset[int]) -> Iterator[int]:
+            return compress(range(v.count), map(kinds.__contains__, kind))
+
+        ref = {st[type_id] for type_id in of_kind(_WITH_TYPE)}
+        update = ref.update
+        for type_id in of_kind(RECORDS):
+            a = at[type_id]
+            update(words[a + 1 : a + 3 * (info[type_id] & mask) : 3])
+        for type_id in of_kind(_PROTOS):
+            a = at[type_id]
+            update(words[a + 1 : a + 2 * (info[type_id] & mask) : 2])
+        for type_id in of_kind(_SECTIONS):
+            a = at[type_id]
+            update(words[a : a + 3 * (info[type_id] & mask) : 3])
+        for type_id in of_kind(_ARRAYS):
+            a = at[type_id]
+            update(words[a : a + 2])
         return ref
 
     def _order_type(self, type_id: int, through_ptr: bool, referenced: bool = True) -> int:

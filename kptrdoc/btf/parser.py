@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from kptrdoc.btf import wire
 from kptrdoc.btf.errors import BTFError
-from kptrdoc.btf.records import Records
+from kptrdoc.btf.records import Records, host_words
 from kptrdoc.btf.strings import StringTable
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ def parse_btf(data: bytes | bytearray | memoryview, base: Spec | None = None) ->
         type_data=records.type_data,
         offsets=records.offsets,
         kinds=records.kinds,
+        starts=records._starts,
+        words=records._words,
         base=base,
     )
 
@@ -60,6 +62,18 @@ def read_records(data: bytes | bytearray | memoryview, base: Records | None = No
         header.str_start,
     )
     types = data[header.type_start : header.type_start + header.type_len]
+    fast = _scan_words(types, header, sizes, len(strings))
+    if fast is not None:
+        starts, words = fast
+        return Records(
+            header=header,
+            layout=layout,
+            strings=strings,
+            type_data=types,
+            starts=starts,
+            words=words,
+            base=base,
+        )
     offsets, kinds = _scan_types(types, header, sizes, len(strings))
     return Records(
         header=header,
@@ -70,6 +84,50 @@ def read_records(data: bytes | bytearray | memoryview, base: Records | None = No
         kinds=kinds,
         base=base,
     )
+
+
+def _scan_words(
+    types: bytes,
+    header: wire.Header,
+    sizes: dict[int, tuple[int, int]],
+    strings_len: int,
+) -> tuple[list[int], array] | None:
+    """The record starts of a well-formed type section, found fast; ``None`` when
+    anything is off (then :func:`_scan_types` finds and names the fault).
+
+    The loop checks nothing per record: an unknown kind (no size: a ``TypeError``),
+    a head past the end (``IndexError``) or a record running past it (the walk
+    does not end on the last word) sends the blob to the careful scan, and so does
+    a name offset out of range, checked once over all records.
+    """
+    if len(types) % 4:
+        return None
+    fixed: list[int | None] = [None] * 128
+    elem = [0] * 128
+    for kind, (info_size, elem_size) in sizes.items():
+        if kind < 128:
+            if info_size % 4 or elem_size % 4:
+                return None  # records that are not whole words
+            fixed[kind] = 3 + info_size // 4
+            elem[kind] = elem_size // 4
+    words = host_words(types, header.byte_order)
+    starts: list[int] = []
+    add = starts.append
+    end = len(words)
+    pos = 0
+    try:
+        while pos < end:
+            add(pos)
+            info = words[pos + 1]
+            kind = info >> 24 & 0x7F
+            pos += fixed[kind] + (info & 0xFFFFFF) * elem[kind]  # type: ignore[operator]
+    except (IndexError, TypeError):
+        return None
+    if pos != end:
+        return None
+    if starts and max(map(words.__getitem__, starts)) >= strings_len:
+        return None
+    return starts, words
 
 
 def _scan_types(

@@ -84,6 +84,8 @@ class Spec(Records):
         type_data: bytes,
         offsets: array,
         kinds: bytearray,
+        starts: list[int] | None = None,
+        words: array | None = None,
         base: Spec | None = None,
     ) -> None:
         super().__init__(
@@ -93,6 +95,8 @@ class Spec(Records):
             type_data=type_data,
             offsets=offsets,
             kinds=kinds,
+            starts=starts,
+            words=words,
             base=base,
         )
         self._decoder = Decoder(header.byte_order, type_data, strings, header.type_start)

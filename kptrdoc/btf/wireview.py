@@ -10,10 +10,8 @@ slice with a stride. Nothing is decoded into objects; the C dump
 
 from __future__ import annotations
 
-import sys
 from array import array
 from itertools import accumulate, compress
-from operator import itemgetter
 
 from kptrdoc.btf import wire
 from kptrdoc.btf.errors import BTFError
@@ -69,36 +67,33 @@ class WireView:
             chain.append(blob)
             blob = blob.base
         chain.reverse()
-        words = array("I")
-        at: list[int] = [0]
-        kind: list[int] = [0]
         for part in chain:
-            if len(part.type_data) % 4:
-                raise BTFError("expected a type section of whole 32-bit words", 0)
-            if any(info % 4 or elem % 4 for info, elem in wire.record_sizes(part.layout).values()):
+            if len(part.type_data) % 4 or any(
+                info % 4 or elem % 4 for info, elem in wire.record_sizes(part.layout).values()
+            ):
                 raise BTFError("expected records of whole 32-bit words (see the layout section)", 0)
-            first = len(words) + 3
-            chunk = array("I", part.type_data)
-            if (part.byte_order == "little") != (sys.byteorder == "little"):
-                chunk.byteswap()
-            words.extend(chunk)
-            at.extend([first + (off >> 2) for off in part.offsets])
-            kind.extend(part.kinds)
-        at[0] = len(words) + 3  # void: a head of three zero words at the end
-        words.extend((0, 0, 0))
-        self.words = words
-        self.at = at
-        self.count = len(at)
+        if len(chain) == 1:
+            words = chain[0].words
+            starts = chain[0].starts
+        else:
+            words = array("I")
+            starts = []
+            for part in chain:
+                first = len(words)
+                words.extend(part.words)
+                starts.extend([first + start for start in part.starts])
+        # a record's head is the three words at its start; ``words`` here begins three
+        # words in, so that ``words[at[id]]`` is the first word after the head
+        get = words.__getitem__
+        self.name_off: list[int] = [0, *map(get, starts)]
+        self.info: list[int] = [0, *map(words[1:].__getitem__, starts)]
+        self.st: list[int] = [0, *map(words[2:].__getitem__, starts)]
+        self.words = words[3:]
+        self.at: list[int] = [0, *starts]
+        """Where each record's body starts in :attr:`words` (void: 0, never read)."""
+        self.count = len(self.at)
         """Number of ids, void included (``btf__type_cnt``)."""
-        # the head's words are 3, 2 and 1 before ``at``: one C-level gather each, from
-        # copies of the words shifted by that much
-        shifted = array("I", bytes(12)) + words
-        self.name_off: list[int] = list(itemgetter(*at)(shifted))
-        self.info: list[int] = list(itemgetter(*at)(shifted[1:]))
-        self.st: list[int] = list(itemgetter(*at)(shifted[2:]))
-        if max(kind) > kind_mask:  # a reader of fewer kind bits sees another kind
-            kind = [(i >> 24) & kind_mask for i in self.info]
-        self.kind: list[int] = kind
+        self.kind: list[int] = [(i >> 24) & kind_mask for i in self.info]
         self.vlen_mask = vlen_mask
         self._names: dict[int, str] = {0: ""}
         self._strings = records.strings
