@@ -218,7 +218,8 @@ class CDumper:
     def _mark_referenced(self) -> set[int]:
         """Every id another type refers to (libbpf's ``btf_dump_mark_referenced``)."""
         v = self.v
-        words, at, kind, st, info = v.words, v.at, v.kind, v.st, v.info
+        words, at, st, info = v.words, v.at, v.st, v.info
+        kind = v.all_kinds()
         mask = v.vlen_mask
         unknown = set(kind[1:]) - _KNOWN_KINDS
         if unknown:
@@ -913,7 +914,7 @@ def _run_dump(
     pointer_size: int | None,
     roots: Iterable[int | str] | None,
 ) -> CDumper:
-    view = WireView(records, pointer_size=pointer_size)
+    view = WireView(records, pointer_size=pointer_size, lazy=roots is not None)
     if roots is None:
         view.read_all_names()
     dumper = CDumper(view, dialect)
@@ -986,7 +987,8 @@ def sorted_ids(
     ``done(id)`` says that a type prints nothing any more (the dumper ordered it
     already); such ids may be left out. It is asked as the ids are consumed.
     """
-    kind, name_off, st, words, at = view.kind, view.name_off, view.st, view.words, view.at
+    name_off, st, words, at = view.name_off, view.st, view.words, view.at
+    kind = view.all_kinds()
     info = view.info
     name = view.name
     rank_memo: dict[int, int] = {}

@@ -11,6 +11,7 @@ slice with a stride. Nothing is decoded into objects; the C dump
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from itertools import accumulate, compress
 
 from kptrdoc.btf import wire
@@ -42,12 +43,37 @@ LONG_NAMES = frozenset(
 """The spellings of ``long`` whose size libbpf takes as the pointer size of raw BTF."""
 
 
+class _Column(dict[int, int]):
+    """One head field of every record, read on first use of each id: a walk from one
+    root reads a few thousand of vmlinux's 126 000 records."""
+
+    __slots__ = ("_read", "_starts")
+
+    def __init__(self, read: Callable[[int], int], starts: list[int]) -> None:
+        super().__init__({0: 0})
+        self._read = read
+        self._starts = starts
+
+    def __missing__(self, type_id: int) -> int:
+        value = self._read(self._starts[type_id])
+        self[type_id] = value
+        return value
+
+
+Column = list[int] | _Column
+"""A per-id field: a list, or (for a lazy view) read on first use."""
+
+
 class WireView:
     """Every type id (the base's too) as positions into one word array.
 
-    ``kind``, ``name_off``, ``info`` and ``st`` (size or type) are lists indexed
-    by type id; ``at[id]`` is the word index of the record's first word after
-    its 12-byte head. Id 0 is ``void``: kind 0, no name.
+    ``kind``, ``name_off``, ``info`` and ``st`` (size or type) are indexed by type
+    id; ``at[id]`` is the word index in :attr:`words` of the record's first word
+    after its 12-byte head. Id 0 is ``void``: kind 0, no name.
+
+    ``lazy`` reads ``kind``, ``info`` and ``st`` of an id on its first use (for
+    walks from a few roots); otherwise they are lists, gathered at once.
+    ``name_off`` is always a list: finding a type by name reads all of them.
 
     ``vlen_mask`` and ``kind_mask`` are how many bits of the info word the
     reader takes (libbpf up to 1.7: 16 and 5).
@@ -60,6 +86,7 @@ class WireView:
         pointer_size: int | None = None,
         vlen_mask: int = 0xFFFF,
         kind_mask: int = 0x1F,
+        lazy: bool = False,
     ) -> None:
         chain: list[Records] = []
         blob: Records | None = records
@@ -84,16 +111,25 @@ class WireView:
                 starts.extend([first + start for start in part.starts])
         # a record's head is the three words at its start; ``words`` here begins three
         # words in, so that ``words[at[id]]`` is the first word after the head
-        get = words.__getitem__
-        self.name_off: list[int] = [0, *map(get, starts)]
-        self.info: list[int] = [0, *map(words[1:].__getitem__, starts)]
-        self.st: list[int] = [0, *map(words[2:].__getitem__, starts)]
-        self.words = words[3:]
+        self.name_off: list[int] = [0, *map(words.__getitem__, starts)]
         self.at: list[int] = [0, *starts]
         """Where each record's body starts in :attr:`words` (void: 0, never read)."""
+        self.info: Column
+        self.st: Column
+        self.kind: Column
+        if lazy:
+            info_of = words[1:].__getitem__
+            self.info = _Column(info_of, self.at)
+            self.st = _Column(words[2:].__getitem__, self.at)
+            self.kind = _Column(lambda start: (info_of(start) >> 24) & kind_mask, self.at)
+        else:
+            self.info = [0, *map(words[1:].__getitem__, starts)]
+            self.st = [0, *map(words[2:].__getitem__, starts)]
+            self.kind = [(i >> 24) & kind_mask for i in self.info]
+        self.words = words[3:]
         self.count = len(self.at)
         """Number of ids, void included (``btf__type_cnt``)."""
-        self.kind: list[int] = [(i >> 24) & kind_mask for i in self.info]
+        self._kind_mask = kind_mask
         self.vlen_mask = vlen_mask
         self._names: dict[int, str] = {0: ""}
         self._strings = records.strings
@@ -117,6 +153,12 @@ class WireView:
                     break
             self._names[off] = found
         return found
+
+    def all_kinds(self) -> list[int]:
+        """``kind`` of every id as a list (a lazy view reads them all now)."""
+        if isinstance(self.kind, list):
+            return self.kind
+        return [self.kind[type_id] for type_id in range(self.count)]
 
     def read_all_names(self) -> None:
         """Decode the whole string table at once (before a walk that names most types)."""
@@ -194,7 +236,7 @@ class WireView:
         """Ids of the enums with an enumerator whose name is at one of ``offsets``."""
         found = []
         words, at, info, mask = self.words, self.at, self.info, self.vlen_mask
-        for type_id, k in enumerate(self.kind):
+        for type_id, k in enumerate(self.all_kinds()):
             if k in ENUMS:
                 step = 3 if k == ENUM64 else 2
                 a = at[type_id]
