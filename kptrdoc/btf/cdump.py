@@ -149,27 +149,22 @@ class CDumper:
     # -- the two passes ---------------------------------------------------------
 
     def dump_types(self, type_ids: Iterable[int]) -> None:
-        """:meth:`dump_type` of each id in turn, skipping those that print nothing."""
+        """:meth:`dump_type` of each id in turn (the loop of a whole dump: ids that print
+        nothing are passed over without a call)."""
         order, kind = self._order, self._kind
-        for type_id in type_ids:
-            if order[type_id] != _DONE and kind[type_id] not in _NEVER_QUEUED:
-                self.dump_type(type_id)
-
-    def dump_type(self, type_id: int) -> None:
-        """Print ``type_id`` and everything it needs that was not printed yet."""
-        if not 0 <= type_id < self.v.count:
-            raise BTFError(f"type id {type_id} is not in the BTF (it has {self.v.count} ids)")
-        order = self._order
-        if order[type_id] == _DONE:  # ordered before: nothing is queued for it
-            return
-        if self._kind[type_id] in _NEVER_QUEUED:
-            order[type_id] = _DONE
-            return
-        self._queue = []
+        order_type, emit_type = self._order_type, self._emit_type
+        type_id = 0
         try:
-            self._order_type(type_id, False, False)
-            for queued in self._queue:
-                self._emit_type(queued, 0)
+            for type_id in type_ids:
+                if order[type_id] == _DONE:
+                    continue
+                if kind[type_id] in _NEVER_QUEUED:  # placed, nothing to print
+                    order[type_id] = _DONE
+                    continue
+                queue = self._queue = []
+                order_type(type_id, False, False)
+                for queued in queue:
+                    emit_type(queued, 0)
         except IndexError:
             raise BTFError(
                 f"a type reachable from [{type_id}] refers to a missing type id"
@@ -179,12 +174,17 @@ class CDumper:
                 f"the types reachable from [{type_id}] nest too deeply to print"
             ) from None
 
+    def dump_type(self, type_id: int) -> None:
+        """Print ``type_id`` and everything it needs that was not printed yet."""
+        if not 0 <= type_id < self.v.count:
+            raise BTFError(f"type id {type_id} is not in the BTF (it has {self.v.count} ids)")
+        self.dump_types((type_id,))
+
     def text(self) -> str:
         return "".join(self.out)
 
     def ordered(self, type_id: int) -> bool:
-        """Whether dumping ``type_id`` now prints nothing: it was placed already, or it
-        is a function, variable, section or tag (never printed as a root), or
+        """Whether dumping ``type_id`` now changes nothing: it was placed already, or it
         qualifies, tags or is an array of something placed already."""
         v = self.v
         kind, order = v.kind, self._order
@@ -192,8 +192,6 @@ class CDumper:
             if order[type_id] == _DONE:
                 return True
             k = kind[type_id]
-            if k in _NOT_ORDERED:
-                return True
             if k in _MODS_AND_TAG:
                 type_id = v.st[type_id]
             elif k == ARRAY:
@@ -201,12 +199,17 @@ class CDumper:
             else:
                 return False
         return False
+        return False
 
     @property
     def names(self) -> dict[int, str]:
         """Type id -> the name printed for it (``foo___2`` for a second ``foo``), for
         every named type printed so far."""
         return dict(self._resolved)
+
+    def referenced(self, type_id: int) -> bool:
+        """Whether another type refers to ``type_id`` (a return type does not count)."""
+        return self._is_referenced(type_id)
 
     def _is_referenced(self, type_id: int) -> bool:
         """Whether any type refers to ``type_id`` (a function's return type does not count)."""
@@ -926,7 +929,7 @@ def _run_dump(
         dumper.dump_types(root_ids(view, records.strings, roots))
     else:
         if dialect.sorted_types:
-            order: Iterable[int] = sorted_ids(view, dumper.ordered)
+            order: Iterable[int] = sorted_ids(view, dumper.ordered, dumper.referenced)
         else:
             order = range(1, view.count)
         dumper.dump_types(order)
@@ -973,7 +976,9 @@ _HASHES_CONTENT = frozenset({ENUM, ENUM64, STRUCT, UNION, ARRAY, *_SORT_THROUGH}
 
 
 def sorted_ids(
-    view: WireView, done: Callable[[int], bool] = lambda type_id: False
+    view: WireView,
+    done: Callable[[int], bool] = lambda type_id: False,
+    referenced: Callable[[int], bool] = lambda type_id: True,
 ) -> Iterator[int]:
     """The ids in bpftool 7.5's order, as it dumps them.
 
@@ -986,6 +991,10 @@ def sorted_ids(
 
     ``done(id)`` says that a type prints nothing any more (the dumper ordered it
     already); such ids may be left out. It is asked as the ids are consumed.
+    ``referenced(id)`` says that another type refers to it: a function, variable,
+    section or tag that nothing refers to is left out of the sort, as where it
+    comes changes nothing (numbers are kept: whether one is placed already
+    decides how a typedef of it is reached through a pointer).
     """
     name_off, st, words, at = view.name_off, view.st, view.words, view.at
     kind = view.all_kinds()
@@ -1064,10 +1073,14 @@ def sorted_ids(
             own = _c_order(own)
         return rank, sort_name, own
 
-    # Types that print nothing as a root (functions, variables, numbers, tags, void)
-    # are not sorted: where they come does not change the output. Only the first
-    # entry of the whole order counts, as bpftool leaves it out (below).
-    printable = [i for i, k in enumerate(kind) if k not in _NEVER_QUEUED and i]
+    # Types that print nothing as a root and that no other type reaches (functions,
+    # variables, sections and tags nothing refers to, and void) are not sorted: where
+    # they come does not change the output. Only the first entry of the whole order
+    # counts, as bpftool leaves it out (below).
+    def silent(type_id: int) -> bool:
+        return not type_id or (kind[type_id] in _NOT_ORDERED and not referenced(type_id))
+
+    printable = [i for i in range(view.count) if not silent(i)]
     keys = dict(zip(printable, map(key_of, printable), strict=True))
     ids = sorted(printable, key=keys.__getitem__)
     # ties on (rank, names) are broken by the content hash, then by id. Hashing is
@@ -1094,9 +1107,9 @@ def sorted_ids(
         if first[0] == 0:  # a type left out is named, so it ranks 1 or more
             return False
         for type_id, k in enumerate(kind):
-            if k not in _NEVER_QUEUED and type_id:
+            if not silent(type_id):
                 continue
-            rank = 2 if k in NUMBERS else rank_named(type_id) if k == DECL_TAG else _NO_RANK
+            rank = rank_named(type_id) if k == DECL_TAG else _NO_RANK
             if rank > first[0]:
                 continue
             other = key_of(type_id)

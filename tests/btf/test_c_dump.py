@@ -226,3 +226,29 @@ def test_the_first_type_of_bpftools_order(case, tmp_path, c_bpftool):
     assert b"struct s {" in theirs
     if case != "number":
         assert (b"enum e {" in theirs) == (dialect == "7.1" or case == "tag before enum")
+
+
+def number_then_pointer_typedef(case: str) -> Builder:
+    """A number placed before a typedef of it is reached through a pointer: whether
+    the number counts as placed decides whether the typedef comes first."""
+    b = Builder()
+    int_ = b.int_("int", 4, 32, encoding=1)
+    if case == "by id":
+        s = b.count + 1
+        b.record(4, "s", 8, [("p", s + 1, 0)])
+        b.add(2, "", 0, s + 2)  # PTR -> myint
+        b.add(8, "myint", 0, int_)
+    else:  # "by name": bpftool 7.5 places int before mmm, mmm before zzz
+        zzz = b.add(8, "zzz", 0, int_)
+        ptr = b.add(2, "", 0, zzz)
+        b.add(8, "mmm", 0, ptr)
+    b.add(12, "f", 0, b.add(13, "", 0, int_))  # a function nothing refers to
+    return b
+
+
+@pytest.mark.parametrize("case", ["by id", "by name"])
+def test_numbers_are_placed_where_bpftool_places_them(case, tmp_path, c_bpftool):
+    dialect, bpftool = c_bpftool
+    path = tmp_path / "numbers.btf"
+    path.write_bytes(number_then_pointer_typedef(case).build())
+    assert_same(kptrdoc_c(dialect, path), bpftool_c(bpftool, path))
