@@ -79,6 +79,21 @@ def time_command(argv: list[str], repeat: int, warmup: int = 1) -> tuple[list[fl
     return wall, cpu
 
 
+def time_interleaved(
+    argvs: list[list[str]], repeat: int, warmup: int = 1
+) -> list[tuple[list[float], list[float]]]:
+    """:func:`time_command` of several commands, run in turns (A, B, A, B ...) so that
+    a machine that speeds up or slows down during the run weighs on each alike."""
+    for argv in argvs:
+        time_command(argv, 0, warmup)
+    runs = [time_command(argv, 1, 0) for _ in range(repeat) for argv in argvs]
+    out = []
+    for i in range(len(argvs)):
+        mine = runs[i :: len(argvs)]
+        out.append(([w for wall, _ in mine for w in wall], [c for _, cpu in mine for c in cpu]))
+    return out
+
+
 def machine_note() -> str:
     load = os.getloadavg()[0]
     return f"Machine: {os.cpu_count()} CPUs, load average {load:.1f} when the run started."

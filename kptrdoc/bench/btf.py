@@ -6,7 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from kptrdoc.bench import Report, Timing, machine_note, time_command
+from kptrdoc.bench import Report, Timing, machine_note, time_interleaved
 
 VMLINUX = Path("/sys/kernel/btf/vmlinux")
 
@@ -21,68 +21,63 @@ def run(repeat: int) -> Report:
     if bpftool is None or not VMLINUX.exists():
         report.notes.append("Not measured: needs bpftool and /sys/kernel/btf/vmlinux.")
         return report
-    kptrdoc = [sys.executable, "-m", "kptrdoc"]
-    ours = Timing(
-        "kptrdoc raw dump of vmlinux",
-        "kptrdoc btf dump /sys/kernel/btf/vmlinux > /dev/null",
-        *time_command([*kptrdoc, "btf", "dump", str(VMLINUX)], repeat),
+    kptrdoc = [sys.executable, "-m", "kptrdoc", "btf", "dump", str(VMLINUX)]
+    vmlinux = "/sys/kernel/btf/vmlinux"
+    # each kptrdoc figure is timed in turns with the bpftool figure it is compared with
+    raw, theirs, one = time_interleaved(
+        [kptrdoc, [bpftool, "btf", "dump", "file", str(VMLINUX)],
+         [*kptrdoc, "--format", "c", "--root", ONE_STRUCT]],
+        repeat,
+    )  # fmt: skip
+    ours = Timing("kptrdoc raw dump of vmlinux", f"kptrdoc btf dump {vmlinux} > /dev/null", *raw)
+    bpftool_raw = Timing(
+        "bpftool raw dump of vmlinux", f"bpftool btf dump file {vmlinux} > /dev/null", *theirs
     )
-    theirs = Timing(
-        "bpftool raw dump of vmlinux",
-        "bpftool btf dump file /sys/kernel/btf/vmlinux > /dev/null",
-        *time_command([bpftool, "btf", "dump", "file", str(VMLINUX)], repeat),
-    )
-    one = Timing(
+    one_struct = Timing(
         f"kptrdoc: open vmlinux, print C of {ONE_STRUCT} (with what it needs)",
-        f'kptrdoc btf dump /sys/kernel/btf/vmlinux --format c --root "{ONE_STRUCT}" > /dev/null',
-        *time_command(
-            [*kptrdoc, "btf", "dump", str(VMLINUX), "--format", "c", "--root", ONE_STRUCT],
-            repeat,
-        ),
+        f'kptrdoc btf dump {vmlinux} --format c --root "{ONE_STRUCT}" > /dev/null',
+        *one,
     )
-    report.timings = [ours, theirs, one]
+    report.timings = [ours, bpftool_raw, one_struct]
     report.ratios = [
-        ("raw dump, kptrdoc / bpftool, wall medians (goal <= 2, must be <= 4)", _r(ours, theirs)),
-        ("raw dump, kptrdoc / bpftool, CPU medians", _r(ours, theirs, cpu=True)),
-        (
-            f"{ONE_STRUCT} C (open + print) / bpftool full raw dump, wall medians (must be < 1)",
-            _r(one, theirs),
-        ),
-    ]
-    for release, tool in _c_oracles(bpftool, report):
-        c_repeat = max(3, repeat // 2)
+        ("raw dump, kptrdoc / bpftool, wall medians (goal <= 2, must be <= 4)",
+         _r(ours, bpftool_raw)),
+        ("raw dump, kptrdoc / bpftool, CPU medians", _r(ours, bpftool_raw, cpu=True)),
+        (f"{ONE_STRUCT} C (open + print) / bpftool full raw dump, wall medians (must be < 1)",
+         _r(one_struct, bpftool_raw)),
+    ]  # fmt: skip
+    for release, tool in _c_oracles(report):
+        c_ours, c_theirs = time_interleaved(
+            [[*kptrdoc, "--format", "c", "--c-dialect", release],
+             [tool, "btf", "dump", "file", str(VMLINUX), "format", "c"]],
+            repeat,
+        )  # fmt: skip
         full_c = Timing(
             f"kptrdoc C dump of vmlinux, bpftool {release} dialect",
-            f"kptrdoc btf dump /sys/kernel/btf/vmlinux --format c --c-dialect {release}"
-            " > /dev/null",
-            *time_command(
-                [*kptrdoc, "btf", "dump", str(VMLINUX), "--format", "c", "--c-dialect", release],
-                c_repeat,
-            ),
+            f"kptrdoc btf dump {vmlinux} --format c --c-dialect {release} > /dev/null",
+            *c_ours,
         )
         bpftool_c = Timing(
             f"bpftool {release} C dump of vmlinux",
-            f"bpftool btf dump file /sys/kernel/btf/vmlinux format c > /dev/null  # {tool}",
-            *time_command([tool, "btf", "dump", "file", str(VMLINUX), "format", "c"], c_repeat),
+            f"bpftool btf dump file {vmlinux} format c > /dev/null  # {tool}",
+            *c_theirs,
         )
         report.timings += [full_c, bpftool_c]
         report.ratios.append(
-            (
-                f"C dump of all vmlinux, kptrdoc / bpftool {release}, wall medians "
-                "(goal <= 5, must be <= 8)",
-                _r(full_c, bpftool_c),
-            )
-        )
+            (f"C dump of all vmlinux, kptrdoc / bpftool {release}, wall medians "
+             "(goal <= 5, must be <= 8)", _r(full_c, bpftool_c))
+        )  # fmt: skip
     report.notes.append(
         f"Measured by `make bench` (`python -m kptrdoc.bench`), {repeat} runs each after one "
-        "warm-up, output to /dev/null; the kptrdoc figures include Python start-up. Each C "
+        "warm-up, output to /dev/null, each kptrdoc command in turns with the bpftool "
+        "command it is compared with; the kptrdoc figures include Python start-up. Each C "
         "dump is compared with the bpftool whose output it reproduces byte for byte "
         "(Debian 12's 7.1, Debian 13's 7.5). " + note
     )
     return report
 
 
-def _c_oracles(installed: str, report: Report) -> list[tuple[str, str]]:
+def _c_oracles(report: Report) -> list[tuple[str, str]]:
     """(release, bpftool) for each C dialect: the installed bpftool, and the other
     release unpacked from its .deb."""
     from kptrdoc import toolchain
