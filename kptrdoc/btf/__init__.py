@@ -6,8 +6,11 @@ types), :mod:`~kptrdoc.btf.records` (where each record starts: all the raw
 dump reads), :mod:`~kptrdoc.btf.decode` (records → dataclasses),
 :mod:`~kptrdoc.btf.types` (the model), :mod:`~kptrdoc.btf.spec` (ids, names,
 walks), :mod:`~kptrdoc.btf.ext` (``.BTF.ext``), :mod:`~kptrdoc.btf.raw`
-(bpftool's raw dump format), :mod:`~kptrdoc.btf.cformat` (C),
-:mod:`~kptrdoc.btf.layout` (record layout as pahole shows it).
+(bpftool's raw dump format), :mod:`~kptrdoc.btf.wireview` (records as one
+word array, for fast walks), :mod:`~kptrdoc.btf.cdump` (the ``vmlinux.h``
+bpftool prints, byte for byte), :mod:`~kptrdoc.btf.cformat` (C declarations
+for pages and loaders), :mod:`~kptrdoc.btf.layout` (record layout as pahole
+shows it).
 
 The names below are imported from their modules on first use, so that
 ``kptrdoc btf dump`` (raw) starts without the C renderer and the model.
@@ -19,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kptrdoc.btf.cdump import dump_c
     from kptrdoc.btf.cformat import CRenderOptions, c_declaration, c_definition, render_c
     from kptrdoc.btf.errors import BTFError
     from kptrdoc.btf.ext import BTFExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, parse_btf_ext
@@ -104,6 +108,7 @@ __all__ = [
     "Volatile",
     "c_declaration",
     "c_definition",
+    "dump_c",
     "load_btf",
     "load_object_btf",
     "parse_btf",
@@ -156,6 +161,7 @@ _HOMES: dict[str, str] = {
     "WITH_TYPE": "kptrdoc.btf.types",
     "c_declaration": "kptrdoc.btf.cformat",
     "c_definition": "kptrdoc.btf.cformat",
+    "dump_c": "kptrdoc.btf.cdump",
     "load_btf": "kptrdoc.btf.load",
     "load_object_btf": "kptrdoc.btf.load",
     "parse_btf": "kptrdoc.btf.parser",

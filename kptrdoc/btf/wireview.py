@@ -192,21 +192,6 @@ class WireView:
                 return st[type_id]
         return None
 
-    def member_types(self, type_id: int) -> list[int]:
-        """The types a record refers to (members, params, elements, variables...)."""
-        kind = self.kind[type_id]
-        at = self.at[type_id]
-        words = self.words
-        if kind in RECORDS:
-            return list(words[at + 1 : at + 3 * self.vlen(type_id) : 3])
-        if kind == FUNC_PROTO:
-            return [self.st[type_id], *words[at + 1 : at + 2 * self.vlen(type_id) : 2]]
-        if kind == DATASEC:
-            return list(words[at : at + 3 * self.vlen(type_id) : 3])
-        if kind == ARRAY:
-            return [words[at], words[at + 1]]
-        return [self.st[type_id]]
-
     def named(self, offsets: set[int], kinds: frozenset[int] | tuple[int, ...]) -> list[int]:
         """Ids of ``kinds`` whose name is at one of ``offsets`` (``StringTable.offsets_of``)."""
         named = compress(range(self.count), map(offsets.__contains__, self.name_off))  # in C
