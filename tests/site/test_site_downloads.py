@@ -101,6 +101,38 @@ def test_every_download_builds_with_make(downloads: list[Built]) -> None:
 REFUSED = re.compile(r"the kernel did not (load|attach) it")
 
 
+def test_every_download_compiles_with_debian_13s_bpftool(
+    downloads: list[Built], tmp_path: Path
+) -> None:
+    """A Debian 13 reader's bpftool (7.5) writes a vmlinux.h with every kfunc's prototype: a
+    download's own ``__ksym`` declaration of a kfunc must agree with it. Each download's BPF
+    objects are made again, in a copy, with that bpftool writing vmlinux.h."""
+    try:
+        bpftool = toolchain.bpftool_release("7.5")
+    except toolchain.ToolchainError as exc:
+        skip_or_fail(str(exc))
+
+    def remake(built: Built) -> tuple[Path, subprocess.CompletedProcess]:
+        copy = tmp_path / built.name
+        shutil.copytree(built.folder, copy)
+        for old in [copy / "vmlinux.h", *copy.glob("*.bpf.o")]:
+            old.unlink()
+        objects = [f"{stem}.bpf.o" for stem in built.stems]
+        args = [a for a in _make_args(copy) if not a.startswith("BPFTOOL=")]
+        proc = subprocess.run(["make", *args, f"BPFTOOL={bpftool}", *objects],
+                              cwd=copy, capture_output=True, text=True,
+                              timeout=BUILD_SECONDS, check=False)  # fmt: skip
+        return copy, proc
+
+    with ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0))) as pool:
+        done = list(pool.map(remake, [b for b in downloads if b.make.returncode == 0]))
+    failed = [f"{copy.name}: {p.stderr[-400:]}" for copy, p in done if p.returncode != 0]
+    assert not failed, "\n".join(failed)
+    assert len(done) >= 50
+    header = (done[0][0] / "vmlinux.h").read_text(errors="replace")
+    assert "#ifndef BPF_NO_KFUNC_PROTOTYPES" in header  # the kfunc prototypes were there
+
+
 def _host_runs(downloads: list[Built]) -> dict[tuple[str, str], subprocess.CompletedProcess]:
     out = {}
     for built in downloads:
