@@ -78,11 +78,9 @@ if TYPE_CHECKING:
 MAX_TABS = 13
 """libbpf indents at most this many tabs deep."""
 
-_MODS = frozenset({VOLATILE, CONST, RESTRICT})
 _MODS_AND_TAG = frozenset({VOLATILE, CONST, RESTRICT, TYPE_TAG})
 _WITH_TYPE = frozenset({PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, VAR, DECL_TAG, TYPE_TAG})
 _CHAIN_THROUGH = frozenset({PTR, VOLATILE, CONST, RESTRICT, FUNC_PROTO, TYPE_TAG})
-_CHAIN_ENDS = frozenset({INT, ENUM, ENUM64, FWD, STRUCT, UNION, TYPEDEF, FLOAT})
 _ENUMS_AND_FWD = frozenset({ENUM, ENUM64, FWD})
 _NEVER_QUEUED = frozenset({INT, FLOAT, FUNC, VAR, DATASEC, DECL_TAG})
 """Kinds that ordering marks done without queuing anything: dumped, they print nothing."""
@@ -91,7 +89,6 @@ _SECTIONS = frozenset({DATASEC})
 _ARRAYS = frozenset({ARRAY})
 _KNOWN_KINDS = frozenset(range(1, 20))
 _FOLLOWED = frozenset({PTR, ARRAY, VOLATILE, CONST, RESTRICT, TYPE_TAG})
-_NO_REFERENCES = frozenset({INT, ENUM, ENUM64, FWD, FLOAT})
 _NOT_ORDERED = frozenset({FUNC, VAR, DATASEC, DECL_TAG})
 _SIZED_SCALARS = frozenset({INT, ENUM, ENUM64, FLOAT})
 _HAS_SIZE = frozenset({INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT})
@@ -117,7 +114,7 @@ def _tabs(level: int) -> str:
 
 
 class CDumper:
-    """libbpf's ``btf_dump`` over one BTF: :meth:`dump_type` any ids, then :meth:`text`.
+    """libbpf's ``btf_dump`` over one BTF: :meth:`dump_types` any ids, then :meth:`text`.
 
     State carries over between calls as in libbpf: a type printed for one
     root is not printed again for the next.
@@ -138,6 +135,7 @@ class CDumper:
         self._ident_names: dict[str, int] = {}
         self._align: dict[int, int] = {}
         self._size: dict[int, int] = {}
+        self._layouts: dict[int, tuple[int, bool]] = {}
         self._queue: list[int] = []
         self._decl_prefix: dict[int, str] = {}
         self.out: list[str] = []
@@ -149,8 +147,9 @@ class CDumper:
     # -- the two passes ---------------------------------------------------------
 
     def dump_types(self, type_ids: Iterable[int]) -> None:
-        """:meth:`dump_type` of each id in turn (the loop of a whole dump: ids that print
-        nothing are passed over without a call)."""
+        """Print each id in turn with everything it needs that was not printed yet
+        (libbpf's ``btf_dump__dump_type``; ids that print nothing are passed over
+        without a call)."""
         order, kind = self._order, self._kind
         order_type, emit_type = self._order_type, self._emit_type
         type_id = 0
@@ -174,12 +173,6 @@ class CDumper:
                 f"the types reachable from [{type_id}] nest too deeply to print"
             ) from None
 
-    def dump_type(self, type_id: int) -> None:
-        """Print ``type_id`` and everything it needs that was not printed yet."""
-        if not 0 <= type_id < self.v.count:
-            raise BTFError(f"type id {type_id} is not in the BTF (it has {self.v.count} ids)")
-        self.dump_types((type_id,))
-
     def text(self) -> str:
         return "".join(self.out)
 
@@ -199,7 +192,6 @@ class CDumper:
             else:
                 return False
         return False
-        return False
 
     @property
     def names(self) -> dict[int, str]:
@@ -208,11 +200,8 @@ class CDumper:
         return dict(self._resolved)
 
     def referenced(self, type_id: int) -> bool:
-        """Whether another type refers to ``type_id`` (a return type does not count)."""
-        return self._is_referenced(type_id)
-
-    def _is_referenced(self, type_id: int) -> bool:
-        """Whether any type refers to ``type_id`` (a function's return type does not count)."""
+        """Whether another type refers to ``type_id`` (a function's return type does not
+        count), as libbpf marks it; all the marks are made on the first question."""
         ref = self._referenced
         if ref is None:
             ref = self._referenced = self._mark_referenced()
@@ -305,7 +294,7 @@ class CDumper:
         if kind == ARRAY:
             return self._order_type(self._words[self._at[type_id]], False)
         if kind in _ENUMS_AND_FWD:
-            if self._name_off[type_id] or not (referenced or self._is_referenced(type_id)):
+            if self._name_off[type_id] or not (referenced or self.referenced(type_id)):
                 self._queue.append(type_id)
             order[type_id] = _DONE
             return 1
@@ -434,30 +423,50 @@ class CDumper:
         elif kind == ARRAY:
             align = self.align_of(v.words[v.at[type_id]])
         elif kind in RECORDS:
-            align = self._record_align(type_id)
+            align = self._record_layout(type_id)[0]
         else:
             align = 0
         self._align[type_id] = align
         return align
 
-    def _record_align(self, type_id: int) -> int:
+    def _record_layout(self, type_id: int) -> tuple[int, bool]:
+        """A struct's or union's ``btf__align_of`` and whether it prints as packed, from
+        one walk over its members' alignment.
+
+        libbpf asks twice: ``btf__align_of`` stops at the first member with no
+        alignment (0) or at the first misaligned one (1); the packed test skips the
+        former and stops at the latter. Either falls back to the size against the
+        largest member alignment.
+        """
+        found = self._layouts.get(type_id)
+        if found is not None:
+            return found
         v = self.v
         words, a, vlen = v.words, v.at[type_id], v.vlen(type_id)
         bitfields = v.kflag(type_id)
         aligns = self._align
         best = 1
+        align_of: int | None = None
+        packed = False
         for i in range(vlen):
             m_type, m_off = words[a + 3 * i + 1], words[a + 3 * i + 2]
             align = aligns.get(m_type)
             if align is None:
                 align = self.align_of(m_type)
-            if align <= 0:
-                return 0
+            misaligned = align > 0 and m_off % (8 * align) != 0 and not (bitfields and m_off >> 24)
+            if align_of is None and (align <= 0 or misaligned):
+                align_of = 0 if align <= 0 else 1
+            if misaligned:
+                packed = True
+                break
             if align > best:
                 best = align
-            if m_off % (8 * align) and not (bitfields and m_off >> 24):
-                return 1
-        return 1 if v.st[type_id] % best else best
+        size = v.st[type_id]
+        if align_of is None:
+            align_of = 1 if size % best else best
+        found = (align_of, packed or size % best != 0)
+        self._layouts[type_id] = found
+        return found
 
     def resolve_size(self, type_id: int) -> int:
         """``btf__resolve_size``, or -1 where libbpf gives an error."""
@@ -496,23 +505,6 @@ class CDumper:
         self._size[type_id] = result
         return result
 
-    def _packed(self, type_id: int) -> bool:
-        v = self.v
-        words, a, vlen = v.words, v.at[type_id], v.vlen(type_id)
-        bitfields = v.kflag(type_id)
-        aligns = self._align
-        best = 1
-        for i in range(vlen):
-            m_type, m_off = words[a + 3 * i + 1], words[a + 3 * i + 2]
-            align = aligns.get(m_type)
-            if align is None:
-                align = self.align_of(m_type)
-            if align and m_off % (8 * align) and not (bitfields and m_off >> 24):
-                return True
-            if align > best:
-                best = align
-        return v.st[type_id] % best != 0
-
     # -- definitions --------------------------------------------------------------
 
     def _record_fwd(self, type_id: int) -> str:
@@ -532,7 +524,7 @@ class CDumper:
         vlen = v.vlen(type_id)
         bitfields = v.kflag(type_id)
         align = self.align_of(type_id)
-        packed = is_struct and self._packed(type_id)
+        packed = is_struct and self._record_layout(type_id)[1]
         keyword = "struct" if is_struct else "union"
         out.append(f"{keyword}{' ' if v.name_off[type_id] else ''}{self._type_name(type_id)} {{")
         inner = _tabs(level + 1)
@@ -626,32 +618,17 @@ class CDumper:
             return
         out.append(" {")
         inner = _tabs(level + 1)
-        words, a = v.words, v.at[type_id]
-        signed = v.kflag(type_id)
         idents = self._ident_names
         is_enum64 = v.kind[type_id] == ENUM64
-        step = 3 if is_enum64 else 2
+        suffix = ("LL" if v.kflag(type_id) else "ULL") if is_enum64 else ""
         upper_zero = True
-        for i in range(vlen):
-            name = v.name(words[a + step * i])
+        for name, value in v.enumerators(type_id):
             count = idents.get(name, 0) + 1
             idents[name] = count
             if count > 1:
                 name = f"{name}___{count}"
-            if is_enum64:
-                hi = words[a + step * i + 2]
-                upper_zero = upper_zero and hi == 0
-                value = (hi << 32) | words[a + step * i + 1]
-                if signed:
-                    value = value - (1 << 64) if value >> 63 else value
-                    out.append(f"\n{inner}{name} = {value}LL,")
-                else:
-                    out.append(f"\n{inner}{name} = {value}ULL,")
-            else:
-                value = words[a + step * i + 1]
-                if signed and value >> 31:
-                    value -= 1 << 32
-                out.append(f"\n{inner}{name} = {value},")
+            out.append(f"\n{inner}{name} = {value}{suffix},")
+            upper_zero = upper_zero and value >> 32 == 0
         out.append(f"\n{_tabs(level)}}}")
         if self.dialect.enum_size_modes:
             size = v.st[type_id]

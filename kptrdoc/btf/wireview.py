@@ -129,10 +129,8 @@ class WireView:
         self.words = words[3:]
         self.count = len(self.at)
         """Number of ids, void included (``btf__type_cnt``)."""
-        self._kind_mask = kind_mask
         self.vlen_mask = vlen_mask
         self._names: dict[int, str] = {0: ""}
-        self._strings = records.strings
         self._text = [
             (part.strings.base_len, part.strings.total_len, part.strings.text()) for part in chain
         ]
