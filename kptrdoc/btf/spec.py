@@ -99,6 +99,9 @@ class Spec(Records):
             words=words,
             base=base,
         )
+        # a Spec is given both forms: its lookups read the fields, not the properties
+        self._offsets: array = offsets
+        self._kinds: bytearray = kinds
         self._decoder = Decoder(header.byte_order, type_data, strings, header.type_start)
         self._cache: list[Type | None] = [None] * len(offsets)
         self._names: dict[int, list[int]] | None = None
@@ -112,11 +115,11 @@ class Spec(Records):
         """The type with ``type_id``; ``None`` for void (0); ``BTFError`` if there is none."""
         local = type_id - self.first_id
         if local >= 0:
-            if local >= len(self.offsets):
+            if local >= len(self._offsets):
                 raise BTFError(f"expected a type id below {self.type_count}, found {type_id}")
             found = self._cache[local]
             if found is None:
-                found = self._decoder.decode(type_id, self.offsets[local])
+                found = self._decoder.decode(type_id, self._offsets[local])
                 self._cache[local] = found
             return found
         if type_id == 0:
@@ -128,8 +131,8 @@ class Spec(Records):
     def kind_of(self, type_id: int) -> Kind:
         """The kind of ``type_id`` without decoding it (``UNKN`` for void)."""
         local = type_id - self.first_id
-        if 0 <= local < len(self.kinds):
-            raw = self.kinds[local]
+        if 0 <= local < len(self._kinds):
+            raw = self._kinds[local]
             return Kind(raw) if raw <= wire.MAX_KNOWN_KIND else Kind.UNKN
         if type_id == 0:
             return Kind.UNKN
@@ -140,8 +143,8 @@ class Spec(Records):
     def raw_kind(self, type_id: int) -> int:
         """The kind number of ``type_id`` as on the wire (0 for void), without decoding."""
         local = type_id - self.first_id
-        if 0 <= local < len(self.kinds):
-            return self.kinds[local]
+        if 0 <= local < len(self._kinds):
+            return self._kinds[local]
         if type_id == 0:
             return 0
         if self.base is not None and 0 < type_id < self.first_id:
@@ -164,7 +167,7 @@ class Spec(Records):
         kind = self.raw_kind(type_id)
         if kind not in (Kind.ENUM, Kind.ENUM64):
             raise BTFError(f"type {type_id}: expected an ENUM or ENUM64")
-        pos = self.offsets[local]
+        pos = self._offsets[local]
         order = self.header.byte_order
         (info,) = struct.unpack_from(order + "I", self.type_data, pos + 4)
         step = 8 if kind == Kind.ENUM else 12
@@ -183,14 +186,14 @@ class Spec(Records):
 
     def __len__(self) -> int:
         """Number of types this blob defines."""
-        return len(self.offsets)
+        return len(self._offsets)
 
     def name_offset(self, type_id: int) -> int:
         """The raw ``name_off`` of a type: 0 means anonymous."""
         local = type_id - self.first_id
-        if 0 <= local < len(self.offsets):
+        if 0 <= local < len(self._offsets):
             (off,) = struct.unpack_from(
-                self.header.byte_order + "I", self.type_data, self.offsets[local]
+                self.header.byte_order + "I", self.type_data, self._offsets[local]
             )
             return off
         if self.base is not None and 0 < type_id < self.first_id:
@@ -226,7 +229,7 @@ class Spec(Records):
         unpack = struct.Struct(self.header.byte_order + "I").unpack_from
         data = self.type_data
         first = self.first_id
-        for local, pos in enumerate(self.offsets):
+        for local, pos in enumerate(self._offsets):
             (name_off,) = unpack(data, pos)
             if name_off:
                 found = index.get(name_off)
@@ -254,9 +257,9 @@ class Spec(Records):
         index: dict[int, list[int]] = {}
         unpack = struct.Struct(self.header.byte_order + "I").unpack_from
         data = self.type_data
-        offsets = self.offsets
+        offsets = self._offsets
         start = 0
-        kinds = self.kinds
+        kinds = self._kinds
         tag = Kind.DECL_TAG
         while True:
             local = kinds.find(tag, start)
