@@ -578,25 +578,25 @@ def sdt_include_dir(fetch: bool = True) -> Path:
 def bpftool_libbpf(bpftool: Path | str) -> str | None:
     """The libbpf release a bpftool is built with (``bpftool version``: "using libbpf
     v1.1"), or ``None`` when it does not run here."""
-    try:
-        out = subprocess.run([str(bpftool), "version"], capture_output=True, text=True,
-                             timeout=30, check=False).stdout  # fmt: skip
-    except OSError:
-        return None
-    match = re.search(r"using libbpf v(\d+\.\d+)", out)
+    match = re.search(r"using libbpf v(\d+\.\d+)", _bpftool_says(str(bpftool)))
     return match.group(1) if match else None
 
 
 def bpftool_version(bpftool: Path | str) -> str | None:
     """A bpftool's own release (``bpftool version``: "/usr/sbin/bpftool v7.1.0" gives "7.1"), or
     ``None`` when it does not run here."""
-    try:
-        out = subprocess.run([str(bpftool), "version"], capture_output=True, text=True,
-                             timeout=30, check=False).stdout  # fmt: skip
-    except OSError:
-        return None
-    match = re.search(r"^\S*bpftool v(\d+\.\d+)", out, re.MULTILINE)
+    match = re.search(r"^\S*bpftool v(\d+\.\d+)", _bpftool_says(str(bpftool)), re.MULTILINE)
     return match.group(1) if match else None
+
+
+@functools.cache
+def _bpftool_says(bpftool: str) -> str:
+    """What ``bpftool version`` prints ("" when it does not run), once per binary."""
+    try:
+        return subprocess.run([bpftool, "version"], capture_output=True, text=True,
+                              timeout=30, check=False).stdout  # fmt: skip
+    except OSError:
+        return ""
 
 
 def bpftool_with_libbpf(minimum: str) -> Path:

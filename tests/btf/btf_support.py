@@ -4,7 +4,6 @@ compiled at test time (once per session), the CLI run as a subprocess."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -43,9 +42,11 @@ def bpftool() -> str:
 
 @pytest.fixture(scope="session")
 def bpftool_dialect(bpftool: str) -> Dialect:
-    out = subprocess.run([bpftool, "version"], capture_output=True, text=True).stdout
-    m = re.search(r"v(\d+)\.(\d+)", out)
-    return dialect_for((int(m.group(1)), int(m.group(2))) if m else None)
+    from kptrdoc.facts import release_tuple
+    from kptrdoc.toolchain import bpftool_version
+
+    version = bpftool_version(bpftool)
+    return dialect_for(release_tuple(version)[:2] if version else None)
 
 
 @pytest.fixture(scope="session", params=sorted(C_DIALECTS))
