@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 from btf_support import (
     FIXTURE_SOURCES,
+    FIXTURES,
     TARGETS,
     bpftool_c,
+    bpftool_dump,
     compile_sample,
+    debian_bpftool,
     kptrdoc,
     kptrdoc_c,
     need_tool,
@@ -171,7 +174,19 @@ def test_root_types_compile_with_the_layout_of_the_btf(tmp_path):
             got + f'_Static_assert(sizeof(struct {name}) == {struct.size}, "size");\n'.encode()
         )
         subprocess.run([clang, "-target", "bpf", "-fsyntax-only", str(probe)], check=True)
-    assert kptrdoc_c("7.5", VMLINUX, "--root", str(struct.id)) == got
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_id_as_a_root_is_bpftool_71s_whole_dump(target, compile_fixture, tmp_path):
+    """bpftool 7.1 dumps a file by dumping each id from 1 in turn. ``--root`` with every
+    id in that order (names read on first use, the lazy view) must print the same."""
+    bpftool = debian_bpftool("7.1")
+    for path in (compile_fixture(FIXTURES / "progs.c", target), tmp_path / "corners.btf"):
+        if path.suffix == ".btf":
+            path.write_bytes(layout_corners().build())
+        count = sum(1 for line in bpftool_dump(bpftool, path).splitlines() if line[:1] == b"[")
+        roots = [arg for i in range(1, count + 1) for arg in ("--root", str(i))]
+        assert_same(kptrdoc_c("7.1", path, *roots), bpftool_c(bpftool, path))
 
 
 def test_unknown_root_is_one_line(tmp_path):
